@@ -1,0 +1,175 @@
+//! Verifying access tokens, in every service.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+use crate::claims::Claims;
+use crate::error::AuthError;
+use crate::jwks::JwkSet;
+
+/// An unknown `kid` triggers a JWKS refetch (the users service may have rotated its key), but
+/// at most this often, so a flood of tokens with made-up kids cannot flood the users service.
+const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What every token must say about where it comes from and whom it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRules {
+    pub issuer: String,
+    pub audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+}
+
+impl Default for TokenRules {
+    fn default() -> Self {
+        Self {
+            issuer: "boxoffice".into(),
+            audience: "boxoffice".into(),
+            leeway_secs: 30,
+        }
+    }
+}
+
+/// Where the public keys come from.
+pub enum KeySource {
+    /// Keys known up front: the users service verifying its own tokens.
+    Static(JwkSet),
+    /// The users service's `/.well-known/jwks.json`, fetched on first use and on an unknown kid.
+    Remote {
+        url: String,
+        client: reqwest::Client,
+    },
+}
+
+pub struct Verifier {
+    rules: TokenRules,
+    source: KeySource,
+    keys: RwLock<HashMap<String, DecodingKey>>,
+    /// Serialises refetches and remembers when the last one happened.
+    last_fetch: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Verifier {
+    pub fn new(source: KeySource, rules: TokenRules) -> Self {
+        let keys = match &source {
+            KeySource::Static(set) => decoding_keys(set),
+            KeySource::Remote { .. } => HashMap::new(),
+        };
+        Self {
+            rules,
+            source,
+            keys: RwLock::new(keys),
+            last_fetch: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// A verifier that fetches keys from the users service at `jwks_url`.
+    pub fn remote(jwks_url: impl Into<String>, rules: TokenRules) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(FETCH_TIMEOUT)
+            .build()
+            .unwrap_or_default();
+        Self::new(
+            KeySource::Remote {
+                url: jwks_url.into(),
+                client,
+            },
+            rules,
+        )
+    }
+
+    /// Checks the signature (EdDSA only), `exp`, `nbf`, `iss` and `aud`, and returns the claims.
+    pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| AuthError::InvalidToken("malformed"))?;
+        // Checked before any key is looked at: no other algorithm is ever accepted, so neither
+        // `none` nor an HMAC keyed with a public key can get through.
+        if header.alg != Algorithm::EdDSA {
+            return Err(AuthError::InvalidToken("algorithm not allowed"));
+        }
+        let kid = header.kid.ok_or(AuthError::InvalidToken("no kid"))?;
+        let key = self.key_for(&kid).await?;
+
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[&self.rules.issuer]);
+        validation.set_audience(&[&self.rules.audience]);
+        validation.validate_nbf = true;
+        validation.leeway = self.rules.leeway_secs;
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| {
+                tracing::debug!(error = %e, "token failed validation");
+                AuthError::InvalidToken("rejected")
+            })
+    }
+
+    fn cached(&self, kid: &str) -> Option<DecodingKey> {
+        self.keys
+            .read()
+            .ok()
+            .and_then(|keys| keys.get(kid).cloned())
+    }
+
+    async fn key_for(&self, kid: &str) -> Result<DecodingKey, AuthError> {
+        if let Some(key) = self.cached(kid) {
+            return Ok(key);
+        }
+        let KeySource::Remote { url, client } = &self.source else {
+            return Err(AuthError::InvalidToken("unknown kid"));
+        };
+        let mut last_fetch = self.last_fetch.lock().await;
+        // Another request may have refetched while this one waited for the lock.
+        if let Some(key) = self.cached(kid) {
+            return Ok(key);
+        }
+        if last_fetch.is_some_and(|at| at.elapsed() < MIN_REFETCH_INTERVAL) {
+            return Err(AuthError::InvalidToken("unknown kid"));
+        }
+        let set = fetch_jwks(client, url).await?;
+        *last_fetch = Some(Instant::now());
+        if let Ok(mut keys) = self.keys.write() {
+            *keys = decoding_keys(&set);
+        }
+        self.cached(kid)
+            .ok_or(AuthError::InvalidToken("unknown kid"))
+    }
+}
+
+async fn fetch_jwks(client: &reqwest::Client, url: &str) -> Result<JwkSet, AuthError> {
+    let response = client
+        .get(url)
+        .header(
+            boxoffice_telemetry::trace_context::TRACEPARENT,
+            boxoffice_telemetry::TraceContext::outbound_header(),
+        )
+        .send()
+        .await
+        .map_err(|e| AuthError::KeysUnavailable(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(AuthError::KeysUnavailable(format!(
+            "JWKS answered {}",
+            response.status()
+        )));
+    }
+    response
+        .json::<JwkSet>()
+        .await
+        .map_err(|e| AuthError::KeysUnavailable(e.to_string()))
+}
+
+fn decoding_keys(set: &JwkSet) -> HashMap<String, DecodingKey> {
+    set.keys
+        .iter()
+        .filter(|jwk| jwk.is_ed25519_signing_key())
+        .filter_map(|jwk| {
+            DecodingKey::from_ed_components(&jwk.x)
+                .ok()
+                .map(|key| (jwk.kid.clone(), key))
+        })
+        .collect()
+}
