@@ -24,6 +24,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
 /// Wraps a service's complete router (API and health routes) in the standard middleware.
 pub fn with_standard_layers(service: &'static str, router: Router) -> Router {
+    // Install the recorder now: metrics recorded before it exists are dropped.
+    boxoffice_telemetry::metrics_recorder::prometheus();
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     router
         .layer(middleware::from_fn_with_state(service, observe))

@@ -1,0 +1,325 @@
+//! The use cases of the users service: register, log in, refresh, log out, look up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use boxoffice_auth::{AuthError, Role, TokenIssuer};
+use boxoffice_http::{Problem, ProblemCode};
+use boxoffice_outbox::EventEnvelope;
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::{Email, FieldError, Password, UserName};
+use crate::hashing::{HashingError, PasswordHasher};
+use crate::refresh_token;
+use crate::store::{NewRefreshToken, Rotation, StoreError, UserRecord, UserStore};
+
+/// An account as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+impl From<&UserRecord> for User {
+    fn from(record: &UserRecord) -> Self {
+        Self {
+            id: record.id,
+            email: record.email.clone(),
+            name: record.name.clone(),
+            role: record.role,
+        }
+    }
+}
+
+/// What a successful register, login or refresh returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub user: User,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    #[error("the account does not exist or is closed")]
+    NoSuchAccount,
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Hashing(#[from] HashingError),
+    #[error(transparent)]
+    Token(#[from] AuthError),
+    #[error("random source failed: {0}")]
+    Random(#[from] getrandom::Error),
+    #[error("event encoding: {0}")]
+    Event(#[from] serde_json::Error),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::DuplicateEmail => Self::EmailTaken,
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<AccountError> for Problem {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Invalid(errors) => {
+                let detail = errors
+                    .iter()
+                    .map(|e| e.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                Problem::validation(detail).with_extension("errors", errors)
+            }
+            AccountError::EmailTaken => Problem::new(
+                ProblemCode::EmailTaken,
+                "An account with this email already exists",
+            ),
+            AccountError::InvalidCredentials => {
+                Problem::new(ProblemCode::InvalidCredentials, "Invalid email or password")
+            }
+            AccountError::InvalidRefreshToken => {
+                Problem::new(ProblemCode::InvalidToken, "The refresh token is not valid")
+            }
+            AccountError::NoSuchAccount => Problem::new(
+                ProblemCode::InvalidToken,
+                "The account does not exist or is closed",
+            ),
+            AccountError::Token(e) => e.into(),
+            other => Problem::internal(&other),
+        }
+    }
+}
+
+pub struct Accounts {
+    store: Arc<dyn UserStore>,
+    hasher: PasswordHasher,
+    issuer: Arc<TokenIssuer>,
+    refresh_ttl: Duration,
+}
+
+impl Accounts {
+    pub fn new(
+        store: Arc<dyn UserStore>,
+        hasher: PasswordHasher,
+        issuer: Arc<TokenIssuer>,
+        refresh_ttl: Duration,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            issuer,
+            refresh_ttl,
+        }
+    }
+
+    pub fn issuer(&self) -> &TokenIssuer {
+        &self.issuer
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
+
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+    ) -> Result<Session, AccountError> {
+        let record = self
+            .new_account(email, password, name, Role::Customer)
+            .await?;
+        let event = EventEnvelope::new(
+            "user.registered",
+            serde_json::json!({"user_id": record.id, "email": record.email, "name": record.name}),
+        )?;
+        self.store.create_user(&record, &event).await?;
+        tracing::info!(user_id = %record.id, "account registered");
+        self.start_session(&record).await
+    }
+
+    /// Validates a new account and hashes its password; every field is checked so the client
+    /// learns all its mistakes at once.
+    async fn new_account(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+        role: Role,
+    ) -> Result<UserRecord, AccountError> {
+        let mut errors = Vec::new();
+        let email = Email::parse(email)
+            .map_err(|m| errors.push(FieldError::new("email", m)))
+            .ok();
+        let name = UserName::parse(name)
+            .map_err(|m| errors.push(FieldError::new("name", m)))
+            .ok();
+        let local_part = email.as_ref().and_then(|e| e.as_str().split('@').next());
+        let password = Password::parse(password, local_part)
+            .map_err(|e| errors.push(FieldError::new("password", e.to_string())))
+            .ok();
+        let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+            return Err(AccountError::Invalid(errors));
+        };
+        let password_hash = self.hasher.hash(password.expose()).await?;
+        Ok(UserRecord {
+            id: Uuid::now_v7(),
+            email: email.as_str().to_owned(),
+            name: name.as_str().to_owned(),
+            password_hash,
+            role,
+            created_at: now(),
+            disabled_at: None,
+        })
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<Session, AccountError> {
+        let record = match Email::parse(email) {
+            Ok(email) => self.store.user_by_email(email.as_str()).await?,
+            Err(_) => None,
+        };
+        let record = record.filter(UserRecord::is_active);
+        // Always one argon2 verification, against the dummy hash when there is no account, so
+        // the answer and its timing are the same whether the email exists or not.
+        let matches = self
+            .hasher
+            .verify(password, record.as_ref().map(|r| r.password_hash.as_str()))
+            .await?;
+        match record {
+            Some(record) if matches => self.start_session(&record).await,
+            _ => Err(AccountError::InvalidCredentials),
+        }
+    }
+
+    pub async fn refresh(&self, presented: &str) -> Result<Session, AccountError> {
+        let successor = refresh_token::mint()?;
+        let now = now();
+        let rotation = self
+            .store
+            .rotate_refresh_token(
+                &refresh_token::hash_of(presented),
+                &successor.hash,
+                now + self.refresh_ttl,
+                now,
+            )
+            .await?;
+        let user_id = match rotation {
+            Rotation::Rotated { user_id } => user_id,
+            Rotation::ReuseDetected => {
+                tracing::warn!(
+                    "a rotated refresh token was presented again; its token family is revoked"
+                );
+                return Err(AccountError::InvalidRefreshToken);
+            }
+            Rotation::Invalid => return Err(AccountError::InvalidRefreshToken),
+        };
+        let record = self
+            .active_account(user_id)
+            .await
+            .map_err(|_| AccountError::InvalidRefreshToken)?;
+        self.session(&record, successor.secret)
+    }
+
+    pub async fn logout(&self, presented: &str) -> Result<(), AccountError> {
+        self.store
+            .revoke_family_of(&refresh_token::hash_of(presented), now())
+            .await?;
+        Ok(())
+    }
+
+    /// The account behind a verified token, if it still exists and is open.
+    pub async fn active_account(&self, user_id: Uuid) -> Result<UserRecord, AccountError> {
+        self.store
+            .user_by_id(user_id)
+            .await?
+            .filter(UserRecord::is_active)
+            .ok_or(AccountError::NoSuchAccount)
+    }
+
+    /// Creates a staff account, or promotes the existing account with this email after
+    /// checking its password. For `boxoffice users create-admin`.
+    pub async fn create_admin(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+    ) -> Result<User, AccountError> {
+        let parsed = Email::parse(email)
+            .map_err(|m| AccountError::Invalid(vec![FieldError::new("email", m)]))?;
+        if let Some(existing) = self.store.user_by_email(parsed.as_str()).await? {
+            if !self
+                .hasher
+                .verify(password, Some(&existing.password_hash))
+                .await?
+            {
+                return Err(AccountError::InvalidCredentials);
+            }
+            self.store.set_role(existing.id, Role::Admin).await?;
+            return Ok(User {
+                role: Role::Admin,
+                ..User::from(&existing)
+            });
+        }
+        let record = self.new_account(email, password, name, Role::Admin).await?;
+        let event = EventEnvelope::new(
+            "user.registered",
+            serde_json::json!({"user_id": record.id, "email": record.email, "name": record.name}),
+        )?;
+        self.store.create_user(&record, &event).await?;
+        Ok(User::from(&record))
+    }
+
+    pub async fn close_account(&self, user_id: Uuid) -> Result<bool, AccountError> {
+        Ok(self.store.disable_user(user_id, now()).await?)
+    }
+
+    async fn start_session(&self, record: &UserRecord) -> Result<Session, AccountError> {
+        let token = refresh_token::mint()?;
+        let now = now();
+        self.store
+            .save_refresh_token(&NewRefreshToken {
+                hash: token.hash,
+                family_id: Uuid::now_v7(),
+                user_id: record.id,
+                issued_at: now,
+                expires_at: now + self.refresh_ttl,
+            })
+            .await?;
+        self.session(record, token.secret)
+    }
+
+    fn session(&self, record: &UserRecord, refresh_token: String) -> Result<Session, AccountError> {
+        let access_token = self.issuer.issue(record.id, record.role)?;
+        Ok(Session {
+            user: User::from(record),
+            access_token,
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: self.issuer.lifetime().as_secs(),
+        })
+    }
+}
+
+/// Microsecond precision: what PostgreSQL keeps, so values compare equal after a round trip.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,37 @@
+//! The REST API of the users service: thin handlers over `Accounts`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use boxoffice_auth::VerifierState;
+
+use crate::accounts::Accounts;
+
+mod auth;
+mod jwks;
+mod me;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub accounts: Arc<Accounts>,
+    pub verifier: VerifierState,
+}
+
+impl FromRef<AppState> for VerifierState {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/auth/register", post(auth::register))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/refresh", post(auth::refresh))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/users/me", get(me::me))
+        .route("/.well-known/jwks.json", get(jwks::jwks))
+        .with_state(state)
+}
