@@ -1,0 +1,111 @@
+//! The command line. Every flag here overrides the same setting from the config file and the
+//! `BOXOFFICE_*` environment; secrets are never flags (use the environment or `*_file`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "boxoffice",
+    version,
+    about = "An online box office for cinema chains",
+    long_about = "An online box office for cinema chains: catalog, live seat maps, holds, payments and e-tickets.\n\n\
+Settings come from flags, then BOXOFFICE_* environment variables (nested with __, e.g.\n\
+BOXOFFICE_USERS__DATABASE_URL), then the --config TOML file, then built-in defaults that run\n\
+everything on embedded storage in ./boxoffice-data."
+)]
+pub struct Cli {
+    /// A TOML config file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where embedded stores, generated keys and mail are kept [default: ./boxoffice-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log output: auto (pretty on a terminal, JSON lines otherwise), pretty or json.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every service in one process, each on its own loopback port.
+    All,
+    /// The users service: accounts and tokens (or one of its admin commands).
+    Users(UsersCommand),
+    /// Apply every service's database migrations and exit.
+    Migrate,
+}
+
+/// Flags every service subcommand has.
+#[derive(Debug, Args)]
+pub struct ServiceFlags {
+    /// Address to listen on, e.g. 0.0.0.0:8101.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// postgres://… or sqlite:…; default: an SQLite file in the data directory.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct UsersCommand {
+    #[command(subcommand)]
+    pub action: Option<UsersAction>,
+    #[command(flatten)]
+    pub flags: ServiceFlags,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// Create a staff (admin) account, or promote an existing account after checking its password.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Generate a new token signing key; the old one stays in the JWKS. Restart the service after.
+    RotateKey,
+}
+
+impl Cli {
+    /// The flags that were given, shaped like the settings they override.
+    pub fn overrides(&self) -> Value {
+        let mut root = Map::new();
+        if let Some(dir) = &self.data_dir {
+            root.insert("data_dir".into(), json!(dir));
+        }
+        if let Some(format) = &self.log_format {
+            root.insert("log_format".into(), json!(format));
+        }
+        let service = match &self.command {
+            Command::Users(UsersCommand { action: None, flags }) => Some(("users", flags.listen, flags.database_url.clone())),
+            Command::Users(UsersCommand { action: Some(UsersAction::CreateAdmin { database_url, .. }), .. }) => {
+                Some(("users", None, database_url.clone()))
+            }
+            _ => None,
+        };
+        if let Some((name, listen, database_url)) = service {
+            let mut section = Map::new();
+            if let Some(listen) = listen {
+                section.insert("listen".into(), json!(listen));
+            }
+            if let Some(url) = database_url {
+                section.insert("database_url".into(), json!(url));
+            }
+            root.insert(name.into(), Value::Object(section));
+        }
+        Value::Object(root)
+    }
+}

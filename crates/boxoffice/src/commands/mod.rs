@@ -1,0 +1,32 @@
+mod all;
+mod migrate;
+mod users;
+
+use boxoffice_http::CancellationToken;
+use boxoffice_telemetry::LogFormat;
+
+use crate::cli::{Cli, Command};
+use crate::settings::Settings;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref(), &cli.overrides())?;
+    let format = LogFormat::parse(&settings.log_format)
+        .ok_or_else(|| anyhow::anyhow!("log_format must be auto, pretty or json"))?;
+    boxoffice_telemetry::init_logging(format, "info,sqlx=warn");
+    match cli.command {
+        Command::All => all::run(settings).await,
+        Command::Users(users) => users::run(settings, users.action).await,
+        Command::Migrate => migrate::run(settings).await,
+    }
+}
+
+/// A token cancelled on Ctrl-C or SIGTERM; every server and worker stops on it.
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        boxoffice_http::shutdown_signal().await;
+        trigger.cancel();
+    });
+    token
+}
