@@ -1,0 +1,100 @@
+//! Showtimes: scheduling, prices, and the rules that protect sold seats.
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use boxoffice_http::{ApiJson, Problem};
+use serde::Deserialize;
+
+use super::{AdminState, path_id};
+use crate::domain::ShowtimeInput;
+use crate::store::{Showtime, ShowtimeFilter};
+
+pub fn router() -> Router<AdminState> {
+    Router::new()
+        .route("/api/v1/admin/showtimes", get(list).post(create))
+        .route(
+            "/api/v1/admin/showtimes/{id}",
+            get(show).put(update).delete(remove),
+        )
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    movie_id: Option<String>,
+    cinema_id: Option<String>,
+}
+
+async fn list(
+    State(state): State<AdminState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<ApiJson<Vec<Showtime>>, Problem> {
+    let Query(query) = query.map_err(|_| Problem::validation("unreadable query string"))?;
+    let parse = |text: Option<String>, field: &str| {
+        text.map(|t| {
+            uuid::Uuid::parse_str(&t)
+                .map_err(|_| Problem::validation(format!("{field} is not a valid id")))
+        })
+        .transpose()
+    };
+    let filter = ShowtimeFilter {
+        movie_id: parse(query.movie_id, "movie_id")?,
+        cinema_id: parse(query.cinema_id, "cinema_id")?,
+        ..ShowtimeFilter::default()
+    };
+    Ok(ApiJson(state.store.list_showtimes(&filter).await?))
+}
+
+async fn create(
+    State(state): State<AdminState>,
+    ApiJson(input): ApiJson<ShowtimeInput>,
+) -> Result<(StatusCode, ApiJson<Showtime>), Problem> {
+    input.prices.validate()?;
+    let showtime = state
+        .store
+        .create_showtime(&input, chrono::Utc::now())
+        .await?;
+    Ok((StatusCode::CREATED, ApiJson(showtime)))
+}
+
+async fn show(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Showtime>, Problem> {
+    let id = path_id("Showtime", &id)?;
+    let showtime = state
+        .store
+        .get_showtimes(&[id])
+        .await?
+        .pop()
+        .ok_or_else(|| Problem::not_found("Showtime"))?;
+    Ok(ApiJson(showtime))
+}
+
+async fn update(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ShowtimeInput>,
+) -> Result<ApiJson<Showtime>, Problem> {
+    let id = path_id("Showtime", &id)?;
+    input.prices.validate()?;
+    Ok(ApiJson(
+        state
+            .store
+            .update_showtime(id, &input, chrono::Utc::now())
+            .await?,
+    ))
+}
+
+async fn remove(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    state
+        .store
+        .delete_showtime(path_id("Showtime", &id)?, chrono::Utc::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,91 @@
+//! What the store hands back: plain records, mapped to APIs by the handlers.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::{HoldState, Layout, Money, Prices, SeatStatus, SeatType};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cinema {
+    pub id: Uuid,
+    pub name: String,
+    pub address: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Auditorium {
+    pub id: Uuid,
+    pub cinema_id: Uuid,
+    pub name: String,
+    pub seat_count: i64,
+    pub layout: Layout,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Movie {
+    pub id: Uuid,
+    pub title: String,
+    pub runtime_minutes: i32,
+    pub rating: String,
+    pub genres: Vec<String>,
+    pub synopsis: String,
+    pub poster_url: String,
+    pub release_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Showtime {
+    pub id: Uuid,
+    pub movie_id: Uuid,
+    pub cinema_id: Uuid,
+    pub auditorium_id: Uuid,
+    pub auditorium_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub prices: Prices,
+    /// The cinema's zone, for the local-date filter.
+    #[serde(skip)]
+    pub time_zone: String,
+}
+
+/// Showtimes starting in `[from, to)`, optionally of one movie and/or cinema.
+#[derive(Debug, Clone, Default)]
+pub struct ShowtimeFilter {
+    pub movie_id: Option<Uuid>,
+    pub cinema_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeatView {
+    pub id: String,
+    pub row: String,
+    pub number: i64,
+    pub seat_type: SeatType,
+    pub status: SeatStatus,
+    pub price: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldRecord {
+    pub id: Uuid,
+    pub showtime_id: Uuid,
+    /// In seat (lock) order.
+    pub seat_ids: Vec<String>,
+    pub state: HoldState,
+    pub expires_at: DateTime<Utc>,
+    pub total: Money,
+    pub seats: Vec<SeatView>,
+}
+
+/// One committed change of one seat, as the seat-map stream carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SeatChange {
+    pub showtime_id: Uuid,
+    pub seat_id: String,
+    pub status: SeatStatus,
+    pub version: i64,
+}
