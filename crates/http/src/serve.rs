@@ -9,7 +9,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// Serves `app` on `listener` until `shutdown` is cancelled, then stops accepting connections
-/// and gives in-flight requests up to `grace` to finish before returning.
+/// and gives in-flight requests up to `grace` to finish before returning. Connections still open
+/// after that are left to die with the process, which exits once its servers have returned.
 pub async fn serve(
     listener: TcpListener,
     app: Router,

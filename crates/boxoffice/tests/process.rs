@@ -1,0 +1,145 @@
+//! The real binary, as an operator runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn boxoffice() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+}
+
+/// Starts `boxoffice users` on a free port and returns the child and its address, read from
+/// the JSON log line that announces it.
+fn start_users(data_dir: &std::path::Path) -> (Child, String) {
+    let mut child = boxoffice()
+        .args(["--log-format", "json", "--data-dir"])
+        .arg(data_dir)
+        .args(["users", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn boxoffice");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("the service exited before listening").expect("read log");
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if let Some(addr) = entry["http_addr"].as_str() {
+            break addr.to_owned();
+        }
+    };
+    // Keep draining the logs so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+fn wait_with_deadline(child: &mut Child, deadline: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(started.elapsed() < deadline, "the process did not exit in time");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_service_cleanly_with_exit_code_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut child, addr) = start_users(dir.path());
+    let health = reqwest::get(format!("http://{addr}/readyz")).await.expect("readyz");
+    assert_eq!(health.status(), 200);
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(killed.success());
+    let status = wait_with_deadline(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn create_admin_reads_the_password_from_stdin_and_the_admin_can_log_in() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut create = boxoffice()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["users", "create-admin", "--email", "Ops@Example.com", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    create
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"correct horse battery staple\n")
+        .expect("write");
+    let output = create.wait_with_output().expect("wait");
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ops@example.com"));
+
+    let (mut child, addr) = start_users(dir.path());
+    let login: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "ops@example.com", "password": "correct horse battery staple"}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(login["user"]["role"], "admin");
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+}
+
+#[test]
+fn a_weak_admin_password_is_refused_with_a_clear_message() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut create = boxoffice()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["users", "create-admin", "--email", "ops@example.com", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    create.stdin.take().expect("stdin").write_all(b"password123\n").expect("write");
+    let output = create.wait_with_output().expect("wait");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("too common"));
+}
+
+#[test]
+fn settings_from_the_environment_are_overridden_by_flags() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The env var points at an unsupported URL; the flag wins, so the command succeeds.
+    let output = boxoffice()
+        .env("BOXOFFICE_USERS__DATABASE_URL", "mysql://nowhere/users")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["users", "create-admin", "--email", "a@example.com", "--password-stdin", "--database-url"])
+        .arg(format!("sqlite:{}", dir.path().join("flag.db").display()))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("unsupported database url"), "{stderr}");
+    assert!(dir.path().join("flag.db").exists());
+
+    // Without the flag, the environment applies and is refused.
+    let output = boxoffice()
+        .env("BOXOFFICE_USERS__DATABASE_URL", "mysql://nowhere/users")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported database url"));
+}
