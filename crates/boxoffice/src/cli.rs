@@ -90,10 +90,14 @@ impl Cli {
             root.insert("log_format".into(), json!(format));
         }
         let service = match &self.command {
-            Command::Users(UsersCommand { action: None, flags }) => Some(("users", flags.listen, flags.database_url.clone())),
-            Command::Users(UsersCommand { action: Some(UsersAction::CreateAdmin { database_url, .. }), .. }) => {
-                Some(("users", None, database_url.clone()))
-            }
+            Command::Users(UsersCommand {
+                action: None,
+                flags,
+            }) => Some(("users", flags.listen, flags.database_url.clone())),
+            Command::Users(UsersCommand {
+                action: Some(UsersAction::CreateAdmin { database_url, .. }),
+                ..
+            }) => Some(("users", None, database_url.clone())),
             _ => None,
         };
         if let Some((name, listen, database_url)) = service {

@@ -43,7 +43,10 @@ impl Settings {
 
     /// The JWKS of the users service, as other services reach it.
     pub fn jwks_url(&self) -> String {
-        format!("http://{}/.well-known/jwks.json", loopback_for(self.users.listen))
+        format!(
+            "http://{}/.well-known/jwks.json",
+            loopback_for(self.users.listen)
+        )
     }
 }
 

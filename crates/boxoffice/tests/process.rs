@@ -22,8 +22,13 @@ fn start_users(data_dir: &std::path::Path) -> (Child, String) {
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
     let addr = loop {
-        let line = lines.next().expect("the service exited before listening").expect("read log");
-        let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        let line = lines
+            .next()
+            .expect("the service exited before listening")
+            .expect("read log");
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
         if let Some(addr) = entry["http_addr"].as_str() {
             break addr.to_owned();
         }
@@ -39,7 +44,10 @@ fn wait_with_deadline(child: &mut Child, deadline: Duration) -> std::process::Ex
         if let Some(status) = child.try_wait().expect("wait") {
             return status;
         }
-        assert!(started.elapsed() < deadline, "the process did not exit in time");
+        assert!(
+            started.elapsed() < deadline,
+            "the process did not exit in time"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -48,11 +56,16 @@ fn wait_with_deadline(child: &mut Child, deadline: Duration) -> std::process::Ex
 async fn sigterm_stops_the_service_cleanly_with_exit_code_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut child, addr) = start_users(dir.path());
-    let health = reqwest::get(format!("http://{addr}/readyz")).await.expect("readyz");
+    let health = reqwest::get(format!("http://{addr}/readyz"))
+        .await
+        .expect("readyz");
     assert_eq!(health.status(), 200);
 
     let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
     assert!(killed.success());
     let status = wait_with_deadline(&mut child, Duration::from_secs(15));
     assert!(status.success(), "{status:?}");
@@ -65,7 +78,13 @@ async fn create_admin_reads_the_password_from_stdin_and_the_admin_can_log_in() {
     let mut create = boxoffice()
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["users", "create-admin", "--email", "Ops@Example.com", "--password-stdin"])
+        .args([
+            "users",
+            "create-admin",
+            "--email",
+            "Ops@Example.com",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -103,13 +122,24 @@ fn a_weak_admin_password_is_refused_with_a_clear_message() {
     let mut create = boxoffice()
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["users", "create-admin", "--email", "ops@example.com", "--password-stdin"])
+        .args([
+            "users",
+            "create-admin",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    create.stdin.take().expect("stdin").write_all(b"password123\n").expect("write");
+    create
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"password123\n")
+        .expect("write");
     let output = create.wait_with_output().expect("wait");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("too common"));
@@ -123,7 +153,14 @@ fn settings_from_the_environment_are_overridden_by_flags() {
         .env("BOXOFFICE_USERS__DATABASE_URL", "mysql://nowhere/users")
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["users", "create-admin", "--email", "a@example.com", "--password-stdin", "--database-url"])
+        .args([
+            "users",
+            "create-admin",
+            "--email",
+            "a@example.com",
+            "--password-stdin",
+            "--database-url",
+        ])
         .arg(format!("sqlite:{}", dir.path().join("flag.db").display()))
         .stdin(Stdio::null())
         .output()

@@ -25,15 +25,31 @@ async fn in_flight_requests_finish_after_shutdown_begins_and_new_ones_are_refuse
     let client = reqwest::Client::new();
     let in_flight = tokio::spawn({
         let client = client.clone();
-        async move { client.get(format!("http://{addr}/slow")).send().await?.text().await }
+        async move {
+            client
+                .get(format!("http://{addr}/slow"))
+                .send()
+                .await?
+                .text()
+                .await
+        }
     });
     // Let the request reach the handler before shutting down.
     tokio::time::sleep(Duration::from_millis(100)).await;
     shutdown.cancel();
 
-    assert_eq!(in_flight.await.expect("join").expect("response"), "finished");
+    assert_eq!(
+        in_flight.await.expect("join").expect("response"),
+        "finished"
+    );
     server.await.expect("join").expect("serve");
-    assert!(client.get(format!("http://{addr}/slow")).send().await.is_err());
+    assert!(
+        client
+            .get(format!("http://{addr}/slow"))
+            .send()
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -48,12 +64,20 @@ async fn serve_returns_when_the_grace_period_is_over_even_with_a_stuck_request()
             "never"
         }),
     );
-    let server = tokio::spawn(serve(listener, app, shutdown.clone(), Duration::from_millis(200)));
+    let server = tokio::spawn(serve(
+        listener,
+        app,
+        shutdown.clone(),
+        Duration::from_millis(200),
+    ));
     let stuck = tokio::spawn(async move { reqwest::get(format!("http://{addr}/stuck")).await });
     tokio::time::sleep(Duration::from_millis(100)).await;
     shutdown.cancel();
     let finished = tokio::time::timeout(Duration::from_secs(5), server).await;
-    assert!(finished.is_ok(), "serve must return once the grace period is over");
+    assert!(
+        finished.is_ok(),
+        "serve must return once the grace period is over"
+    );
     // The connection itself dies with the process, which exits once every server has returned.
     stuck.abort();
 }

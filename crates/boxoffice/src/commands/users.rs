@@ -9,7 +9,9 @@ use crate::settings::{Settings, connect_store};
 pub async fn run(settings: Settings, action: Option<UsersAction>) -> anyhow::Result<()> {
     match action {
         None => serve(settings).await,
-        Some(UsersAction::CreateAdmin { email, name, .. }) => create_admin(settings, &email, &name).await,
+        Some(UsersAction::CreateAdmin { email, name, .. }) => {
+            create_admin(settings, &email, &name).await
+        }
         Some(UsersAction::RotateKey) => {
             let kid = boxoffice_users::keys::rotate(&settings.users.key_dir)?;
             println!("new signing key {kid}; restart the users service to sign with it");
@@ -20,7 +22,13 @@ pub async fn run(settings: Settings, action: Option<UsersAction>) -> anyhow::Res
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let shutdown = shutdown_on_signal();
-    let database = connect_store(&settings.data_dir, "users", &settings.users.database_url, &boxoffice_users::MIGRATIONS).await?;
+    let database = connect_store(
+        &settings.data_dir,
+        "users",
+        &settings.users.database_url,
+        &boxoffice_users::MIGRATIONS,
+    )
+    .await?;
     let running = boxoffice_users::start(settings.users, database.clone(), shutdown).await?;
     running.wait().await?;
     database.close().await;
@@ -29,17 +37,28 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 async fn create_admin(settings: Settings, email: &str, name: &str) -> anyhow::Result<()> {
     let mut password = String::new();
-    std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password from stdin")?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let database = connect_store(&settings.data_dir, "users", &settings.users.database_url, &boxoffice_users::MIGRATIONS).await?;
+    let database = connect_store(
+        &settings.data_dir,
+        "users",
+        &settings.users.database_url,
+        &boxoffice_users::MIGRATIONS,
+    )
+    .await?;
     let accounts = boxoffice_users::accounts(&settings.users, database.clone()).await?;
-    let user = accounts.create_admin(email, password, name).await.map_err(|e| match e {
-        boxoffice_users::AccountError::Invalid(errors) => {
-            let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-            anyhow::anyhow!("{}", messages.join("; "))
-        }
-        other => anyhow::anyhow!(other),
-    })?;
+    let user = accounts
+        .create_admin(email, password, name)
+        .await
+        .map_err(|e| match e {
+            boxoffice_users::AccountError::Invalid(errors) => {
+                let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+                anyhow::anyhow!("{}", messages.join("; "))
+            }
+            other => anyhow::anyhow!(other),
+        })?;
     database.close().await;
     println!("admin account {} ({})", user.email, user.id);
     Ok(())
