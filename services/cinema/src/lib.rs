@@ -167,10 +167,12 @@ pub async fn start(
             ));
             (Arc::new(PgStore::new(pool.clone())), events)
         }
-        Database::Sqlite(pool) => (
-            Arc::new(SqliteStore::new(pool.clone())),
-            SeatEvents::in_process(),
-        ),
+        Database::Sqlite(pool) => {
+            let store = SqliteStore::new(pool.clone())
+                .await
+                .map_err(|e| StartError::Store(e.into()))?;
+            (Arc::new(store), SeatEvents::in_process())
+        }
     };
     let http_listener = bind(settings.http_addr).await?;
     let grpc_listener = bind(settings.grpc_addr).await?;

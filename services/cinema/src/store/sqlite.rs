@@ -2,18 +2,35 @@
 //! takes SQLite's single write lock up front, so the check-then-write of a hold can never
 //! interleave with another writer. Seat changes are fanned out in process by the caller.
 
+use std::time::Duration;
+
 use sqlx::SqlitePool;
+use sqlx::sqlite::SqlitePoolOptions;
 
 use super::prelude::*;
+
+/// How long a write may queue for the writer connection before failing.
+const WRITER_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection for all writers. SQLite admits one writer at a time anyway; queueing
+    /// writers here (FIFO, no polling) instead of in SQLite's busy handler, which sleeps and
+    /// retries, keeps a burst of holds fast and fair.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    /// `pool` serves reads; a one-connection pool to the same file serves writes.
+    pub async fn new(pool: SqlitePool) -> Result<Self, sqlx::Error> {
+        let options = (*pool.connect_options()).clone();
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(WRITER_QUEUE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, writer })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -21,7 +38,7 @@ impl SqliteStore {
     }
 
     async fn write_tx(&self) -> Result<Tx, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 }
 
