@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use boxoffice_outbox::EventEnvelope;
-use chrono::{Datelike, Utc};
+use chrono::{Datelike, SubsecRound, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -119,7 +119,8 @@ impl Payments {
     }
 
     fn claim(&self, key: &str, fingerprint: String) -> KeyClaim {
-        let now = Utc::now();
+        // Microseconds: what PostgreSQL keeps, so a stored answer and a later read agree.
+        let now = Utc::now().trunc_subsecs(6);
         KeyClaim {
             key: key.to_owned(),
             fingerprint,
