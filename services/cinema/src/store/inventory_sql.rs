@@ -87,7 +87,10 @@ macro_rules! inventory_sql {
             Ok(changes(showtime_id, changed, to))
         }
 
-        fn changes(showtime_id: Uuid, changed: Vec<(String, i64)>, status: SeatStatus) -> Vec<SeatChange> {
+        /// The committed changes in seat order (RETURNING promises no order), so watchers
+        /// see one operation's seats in a stable order.
+        fn changes(showtime_id: Uuid, mut changed: Vec<(String, i64)>, status: SeatStatus) -> Vec<SeatChange> {
+            changed.sort_by_cached_key(|(seat_id, _)| seat_id.parse::<crate::domain::SeatId>().ok());
             changed.into_iter().map(|(seat_id, version)| SeatChange { showtime_id, seat_id, status, version }).collect()
         }
 
