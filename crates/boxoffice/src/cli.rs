@@ -34,9 +34,26 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run every service in one process, each on its own loopback port.
-    All,
+    All {
+        /// Load the demo cinema chain on first start (and print the demo logins).
+        #[arg(long)]
+        demo: bool,
+    },
     /// The users service: accounts and tokens (or one of its admin commands).
     Users(UsersCommand),
+    /// The cinema service: catalog, seat layouts and the seat inventory (REST + gRPC).
+    Cinema {
+        #[command(flatten)]
+        flags: ServiceFlags,
+        /// Address of the gRPC server, e.g. 0.0.0.0:50051.
+        #[arg(long, value_name = "ADDR")]
+        grpc_listen: Option<SocketAddr>,
+    },
+    /// The payments service: idempotent card payments and refunds (internal).
+    Payments {
+        #[command(flatten)]
+        flags: ServiceFlags,
+    },
     /// Apply every service's database migrations and exit.
     Migrate,
 }
@@ -50,6 +67,19 @@ pub struct ServiceFlags {
     /// postgres://… or sqlite:…; default: an SQLite file in the data directory.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+}
+
+impl ServiceFlags {
+    /// Adds the given flags to a service's settings section; `listen_key` is what the service
+    /// calls its HTTP address.
+    fn insert_into(&self, section: &mut Map<String, Value>, listen_key: &str) {
+        if let Some(listen) = self.listen {
+            section.insert(listen_key.into(), json!(listen));
+        }
+        if let Some(url) = &self.database_url {
+            section.insert("database_url".into(), json!(url));
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -89,25 +119,40 @@ impl Cli {
         if let Some(format) = &self.log_format {
             root.insert("log_format".into(), json!(format));
         }
+        let mut section = Map::new();
         let service = match &self.command {
             Command::Users(UsersCommand {
                 action: None,
                 flags,
-            }) => Some(("users", flags.listen, flags.database_url.clone())),
+            }) => {
+                flags.insert_into(&mut section, "listen");
+                Some("users")
+            }
             Command::Users(UsersCommand {
-                action: Some(UsersAction::CreateAdmin { database_url, .. }),
+                action:
+                    Some(UsersAction::CreateAdmin {
+                        database_url: Some(url),
+                        ..
+                    }),
                 ..
-            }) => Some(("users", None, database_url.clone())),
+            }) => {
+                section.insert("database_url".into(), json!(url));
+                Some("users")
+            }
+            Command::Cinema { flags, grpc_listen } => {
+                flags.insert_into(&mut section, "http_addr");
+                if let Some(addr) = grpc_listen {
+                    section.insert("grpc_addr".into(), json!(addr));
+                }
+                Some("cinema")
+            }
+            Command::Payments { flags } => {
+                flags.insert_into(&mut section, "listen");
+                Some("payments")
+            }
             _ => None,
         };
-        if let Some((name, listen, database_url)) = service {
-            let mut section = Map::new();
-            if let Some(listen) = listen {
-                section.insert("listen".into(), json!(listen));
-            }
-            if let Some(url) = database_url {
-                section.insert("database_url".into(), json!(url));
-            }
+        if let Some(name) = service {
             root.insert(name.into(), Value::Object(section));
         }
         Value::Object(root)

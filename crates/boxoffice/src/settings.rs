@@ -1,8 +1,10 @@
 //! The settings of the whole binary: one section per service.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use boxoffice_config::Secret;
 use boxoffice_store::{Database, Migrations, PoolSettings};
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +14,17 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub log_format: String,
     pub users: boxoffice_users::Settings,
+    pub cinema: boxoffice_cinema::Settings,
+    pub payments: PaymentsSection,
+}
+
+/// The payments service takes its database URL beside its settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PaymentsSection {
+    pub database_url: String,
+    #[serde(flatten)]
+    pub service: boxoffice_payments::Settings,
 }
 
 impl Default for Settings {
@@ -23,6 +36,8 @@ impl Default for Settings {
                 key_dir: PathBuf::new(),
                 ..boxoffice_users::Settings::default()
             },
+            cinema: boxoffice_cinema::Settings::default(),
+            payments: PaymentsSection::default(),
         }
     }
 }
@@ -30,15 +45,42 @@ impl Default for Settings {
 impl Settings {
     pub fn load(config: Option<&Path>, overrides: &serde_json::Value) -> anyhow::Result<Self> {
         let mut settings: Self = boxoffice_config::load(config, overrides)?;
-        settings.resolve_paths();
+        settings.resolve_defaults()?;
         Ok(settings)
     }
 
     /// Fills in what defaults to a place inside the data directory.
-    fn resolve_paths(&mut self) {
+    fn resolve_defaults(&mut self) -> anyhow::Result<()> {
         if self.users.key_dir.as_os_str().is_empty() {
             self.users.key_dir = self.data_dir.join("keys");
         }
+        if self.cinema.database_url.is_empty() {
+            self.cinema.database_url = boxoffice_store::sqlite_url_in(&self.data_dir, "cinema")?;
+        }
+        let payments = &self.payments.service;
+        if payments.service_token.is_empty() && payments.service_token_file.is_none() {
+            self.payments.service.service_token = self.internal_token("payments")?;
+        }
+        Ok(())
+    }
+
+    /// The credential of an internal API, generated once into the data directory so that every
+    /// process of a single-host deployment agrees on it. Multi-host deployments set it explicitly
+    /// (`BOXOFFICE_PAYMENTS__SERVICE_TOKEN` or `service_token_file`) on both sides.
+    fn internal_token(&self, service: &str) -> anyhow::Result<Secret> {
+        let path = self
+            .data_dir
+            .join("secrets")
+            .join(format!("{service}-service-token"));
+        match std::fs::read_to_string(&path) {
+            Ok(token) => return Ok(Secret::new(token.trim_end())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+        let token = boxoffice_payments::generate_token()?;
+        write_private(&path, token.expose())
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(token)
     }
 
     /// The JWKS of the users service, as other services reach it.
@@ -48,14 +90,42 @@ impl Settings {
             loopback_for(self.users.listen)
         )
     }
+
+    pub fn verifier(&self) -> std::sync::Arc<boxoffice_auth::Verifier> {
+        std::sync::Arc::new(boxoffice_auth::Verifier::remote(
+            self.jwks_url(),
+            self.users.token_rules(),
+        ))
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
 }
 
 /// A listen address as a client should dial it: a wildcard bind is reached on loopback.
-pub fn loopback_for(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+pub fn loopback_for(addr: SocketAddr) -> SocketAddr {
     if addr.ip().is_unspecified() {
-        std::net::SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
     } else {
         addr
+    }
+}
+
+/// The database URL of a service: the configured one, or its SQLite file in the data directory.
+pub fn store_url(data_dir: &Path, service: &str, configured_url: &str) -> anyhow::Result<String> {
+    if configured_url.is_empty() {
+        Ok(boxoffice_store::sqlite_url_in(data_dir, service)?)
+    } else {
+        Ok(configured_url.to_owned())
     }
 }
 
@@ -66,11 +136,7 @@ pub async fn connect_store(
     configured_url: &str,
     migrations: &Migrations,
 ) -> anyhow::Result<Database> {
-    let url = if configured_url.is_empty() {
-        boxoffice_store::sqlite_url_in(data_dir, service)?
-    } else {
-        configured_url.to_owned()
-    };
+    let url = store_url(data_dir, service, configured_url)?;
     let database = Database::connect(&url, migrations, PoolSettings::default())
         .await
         .with_context(|| format!("{service} store at {}", boxoffice_store::redact(&url)))?;

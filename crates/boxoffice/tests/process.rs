@@ -180,3 +180,99 @@ fn settings_from_the_environment_are_overridden_by_flags() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported database url"));
 }
+
+fn start_all_with_demo(
+    data_dir: &std::path::Path,
+) -> (Child, serde_json::Value, Vec<serde_json::Value>) {
+    let mut child = boxoffice()
+        .env("BOXOFFICE_USERS__LISTEN", "127.0.0.1:0")
+        .env("BOXOFFICE_CINEMA__HTTP_ADDR", "127.0.0.1:0")
+        .env("BOXOFFICE_CINEMA__GRPC_ADDR", "127.0.0.1:0")
+        .env("BOXOFFICE_PAYMENTS__LISTEN", "127.0.0.1:0")
+        .args(["--log-format", "json", "--data-dir"])
+        .arg(data_dir)
+        .args(["all", "--demo"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut ready = Vec::new();
+    let done = loop {
+        let line = lines.next().expect("exited early").expect("read");
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        match entry["message"].as_str() {
+            Some("service ready") => ready.push(entry),
+            Some("demo catalog loaded") => ready.push(entry),
+            Some("boxoffice ready") => break entry,
+            _ => {}
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, done, ready)
+}
+
+#[tokio::test]
+async fn all_with_demo_seeds_once_and_keeps_everything_across_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut first, _, ready) = start_all_with_demo(dir.path());
+    let seeded = ready
+        .iter()
+        .find(|e| e["message"] == "demo catalog loaded")
+        .expect("seeded on first start");
+    assert_eq!(seeded["cinemas"], 2);
+    assert_eq!(seeded["auditoriums"], 5);
+    assert_eq!(seeded["movies"], 8);
+    let credentials: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("demo-credentials.json")).expect("credentials"),
+    )
+    .expect("json");
+    Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(wait_with_deadline(&mut first, Duration::from_secs(20)).success());
+
+    let (mut second, _, ready) = start_all_with_demo(dir.path());
+    assert!(
+        ready.iter().all(|e| e["message"] != "demo catalog loaded"),
+        "seeded twice"
+    );
+    let users = ready
+        .iter()
+        .find(|e| e["service"] == "users")
+        .expect("users ready");
+    let cinema = ready
+        .iter()
+        .find(|e| e["service"] == "cinema")
+        .expect("cinema ready");
+    let api = boxoffice_client::ApiClient::new(format!(
+        "http://{}",
+        users["http_addr"].as_str().expect("addr")
+    ));
+    let admin = api
+        .login(
+            credentials["admin_email"].as_str().expect("email"),
+            credentials["admin_password"].as_str().expect("pw"),
+        )
+        .await
+        .expect("the demo admin can log in after a restart");
+    assert_eq!(admin.user.role, "admin");
+    let catalog = boxoffice_client::ApiClient::new(format!(
+        "http://{}",
+        cinema["http_addr"].as_str().expect("addr")
+    ))
+    .with_token(admin.access_token);
+    let cinemas: Vec<serde_json::Value> =
+        catalog.get("/api/v1/admin/cinemas").await.expect("cinemas");
+    assert_eq!(cinemas.len(), 2);
+    let movies: Vec<serde_json::Value> = catalog.get("/api/v1/admin/movies").await.expect("movies");
+    assert_eq!(movies.len(), 8);
+    Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(wait_with_deadline(&mut second, Duration::from_secs(20)).success());
+}

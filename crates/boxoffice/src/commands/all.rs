@@ -1,28 +1,119 @@
 //! Every service in one process, each on its own loopback port, talking to the others through
 //! the same HTTP and gRPC clients as in a distributed deployment.
 
-use super::shutdown_on_signal;
-use crate::settings::{Settings, connect_store};
+use boxoffice_client::ApiClient;
 
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+use super::services;
+use super::shutdown_on_signal;
+use crate::demo::{self, DemoCredentials};
+use crate::settings::Settings;
+
+/// Services start in dependency order; each one's real bound address is written back into the
+/// settings before its dependents start, so any port (including 0) works.
+pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let shutdown = shutdown_on_signal();
-    let users_db = connect_store(
-        &settings.data_dir,
-        "users",
-        &settings.users.database_url,
-        &boxoffice_users::MIGRATIONS,
-    )
-    .await?;
-    let users =
-        boxoffice_users::start(settings.users.clone(), users_db.clone(), shutdown.clone()).await?;
-    println!("boxoffice is running");
-    println!(
-        "  users API   http://{}/api/v1/auth/register",
-        users.http_addr
+    let users = services::start_users(&settings, shutdown.clone()).await?;
+    settings.users.listen = users.running.http_addr;
+    let cinema = services::start_cinema(&settings, shutdown.clone()).await?;
+    settings.cinema.http_addr = cinema.http_addr;
+    settings.cinema.grpc_addr = cinema.grpc_addr;
+    let payments = services::start_payments(&settings, shutdown.clone()).await?;
+    settings.payments.service.listen = payments.http_addr.to_string();
+    let users_url = format!("http://{}", users.running.http_addr);
+    let admin_url = format!("http://{}", cinema.http_addr);
+
+    let credentials = if with_demo {
+        Some(load_demo(&settings, &users_url, &admin_url).await?)
+    } else {
+        None
+    };
+    tracing::info!(
+        ready_ms = started.elapsed().as_millis() as u64,
+        "boxoffice ready"
     );
-    println!("  data        {}", settings.data_dir.display());
-    println!("Ctrl-C stops it; data is kept for the next start.");
-    users.wait().await?;
-    users_db.close().await;
+    print_banner(&settings, &users_url, &admin_url, credentials.as_ref());
+
+    let (users, cinema, payments) = tokio::join!(users.wait(), cinema.wait(), payments.wait());
+    users?;
+    cinema?;
+    payments?;
     Ok(())
+}
+
+/// Creates the demo accounts and catalog on the first start; later starts find them.
+async fn load_demo(
+    settings: &Settings,
+    users_url: &str,
+    admin_url: &str,
+) -> anyhow::Result<DemoCredentials> {
+    let (credentials, fresh) = DemoCredentials::load_or_generate(&settings.data_dir)?;
+    let users_api = ApiClient::new(users_url);
+    if fresh {
+        let database = crate::settings::connect_store(
+            &settings.data_dir,
+            "users",
+            &settings.users.database_url,
+            &boxoffice_users::MIGRATIONS,
+        )
+        .await?;
+        let accounts = boxoffice_users::accounts(&settings.users, database.clone()).await?;
+        accounts
+            .create_admin(
+                &credentials.admin_email,
+                &credentials.admin_password,
+                "Demo Admin",
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the demo admin: {e}"))?;
+        database.close().await;
+        users_api
+            .register(
+                &credentials.customer_email,
+                &credentials.customer_password,
+                "Demo Customer",
+            )
+            .await?;
+        credentials.save(&settings.data_dir)?;
+    }
+    let admin = users_api
+        .login(&credentials.admin_email, &credentials.admin_password)
+        .await?;
+    let admin_api = ApiClient::new(admin_url).with_token(admin.access_token);
+    if let Some(seeded) = demo::seed_catalog(&admin_api).await? {
+        tracing::info!(
+            cinemas = seeded.cinemas,
+            auditoriums = seeded.auditoriums,
+            movies = seeded.movies,
+            showtimes = seeded.showtimes,
+            "demo catalog loaded"
+        );
+    }
+    Ok(credentials)
+}
+
+fn print_banner(
+    settings: &Settings,
+    users_url: &str,
+    admin_url: &str,
+    demo: Option<&DemoCredentials>,
+) {
+    println!();
+    println!(
+        "boxoffice is running (embedded storage in {})",
+        settings.data_dir.display()
+    );
+    println!("  accounts API   {users_url}/api/v1/auth/login");
+    println!("  admin API      {admin_url}/api/v1/admin/cinemas");
+    if let Some(demo) = demo {
+        println!(
+            "  demo admin     {} / {}",
+            demo.admin_email, demo.admin_password
+        );
+        println!(
+            "  demo customer  {} / {}",
+            demo.customer_email, demo.customer_password
+        );
+    }
+    println!("Ctrl-C stops it; everything is kept for the next start.");
 }

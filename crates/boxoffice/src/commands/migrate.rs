@@ -1,6 +1,8 @@
-use crate::settings::{Settings, connect_store};
+use boxoffice_store::{Database, PoolSettings};
 
-/// Connecting applies the embedded migrations; this only connects each store and closes it.
+use crate::settings::{Settings, connect_store, store_url};
+
+/// Connecting applies the embedded migrations; this connects each store and closes it.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let users = connect_store(
         &settings.data_dir,
@@ -10,6 +12,25 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     )
     .await?;
     users.close().await;
+    let cinema = Database::connect(
+        &settings.cinema.database_url,
+        &boxoffice_cinema::MIGRATIONS,
+        PoolSettings::default(),
+    )
+    .await?;
+    cinema.close().await;
+    let payments_url = store_url(
+        &settings.data_dir,
+        "payments",
+        &settings.payments.database_url,
+    )?;
+    let payments = Database::connect(
+        &payments_url,
+        &boxoffice_payments::store::migrations(),
+        PoolSettings::default(),
+    )
+    .await?;
+    payments.close().await;
     println!("migrations applied");
     Ok(())
 }

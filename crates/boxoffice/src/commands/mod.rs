@@ -1,5 +1,6 @@
 mod all;
 mod migrate;
+mod services;
 mod users;
 
 use boxoffice_http::CancellationToken;
@@ -14,8 +15,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("log_format must be auto, pretty or json"))?;
     boxoffice_telemetry::init_logging(format, "info,sqlx=warn");
     match cli.command {
-        Command::All => all::run(settings).await,
+        Command::All { demo } => all::run(settings, demo).await,
         Command::Users(users) => users::run(settings, users.action).await,
+        Command::Cinema { .. } => {
+            let running = services::start_cinema(&settings, shutdown_on_signal()).await?;
+            Ok(running.wait().await?)
+        }
+        Command::Payments { .. } => {
+            let running = services::start_payments(&settings, shutdown_on_signal()).await?;
+            Ok(running.wait().await?)
+        }
         Command::Migrate => migrate::run(settings).await,
     }
 }
