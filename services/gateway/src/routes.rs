@@ -1,0 +1,197 @@
+//! The route table: which paths go where, under which token rule and rate-limit policy.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{MethodRouter, any, get};
+use boxoffice_auth::{AuthError, Caller, Verifier};
+use boxoffice_http::{Problem, ProblemCode};
+
+use crate::headers::{self, Origin};
+use crate::proxy::{Proxy, Upstream};
+use crate::ratelimit::{Decision, Limiter, Quota};
+use crate::settings::RateLimitSettings;
+
+/// The web UI placeholder, compiled into the binary.
+const INDEX_HTML: &str = include_str!("index.html");
+
+pub struct Upstreams {
+    pub users: Upstream,
+    pub cinema: Upstream,
+    pub booking: Upstream,
+}
+
+pub struct Gateway {
+    pub proxy: Proxy,
+    pub upstreams: Upstreams,
+    pub verifier: Arc<Verifier>,
+    pub limiter: Arc<Limiter>,
+    pub rate_limit: RateLimitSettings,
+    pub trust_forwarded_headers: bool,
+}
+
+type AppState = Arc<Gateway>;
+
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Users,
+    Cinema,
+    Booking,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Policy {
+    General,
+    /// Login and registration: counted per client IP under the stricter quota.
+    Auth,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Route {
+    target: Target,
+    policy: Policy,
+    /// Whether a bearer token is verified here. The `/api/v1/auth/*` and JWKS routes do not
+    /// need one, and a client that still attaches its expired access token to a refresh must
+    /// not be locked out of refreshing it.
+    verify_token: bool,
+    admin_only: bool,
+}
+
+const fn route(target: Target, policy: Policy, verify_token: bool, admin_only: bool) -> Route {
+    Route {
+        target,
+        policy,
+        verify_token,
+        admin_only,
+    }
+}
+
+const CREDENTIALS: Route = route(Target::Users, Policy::Auth, false, false);
+const SESSION: Route = route(Target::Users, Policy::General, false, false);
+const USERS: Route = route(Target::Users, Policy::General, true, false);
+const GRAPHQL: Route = route(Target::Booking, Policy::General, true, false);
+const ADMIN: Route = route(Target::Cinema, Policy::General, true, true);
+
+pub fn router(gateway: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/auth/login", to(CREDENTIALS))
+        .route("/api/v1/auth/register", to(CREDENTIALS))
+        .route("/api/v1/auth/{*rest}", to(SESSION))
+        .route("/.well-known/jwks.json", to(SESSION))
+        .route("/api/v1/users", to(USERS))
+        .route("/api/v1/users/{*rest}", to(USERS))
+        .route("/graphql", to(GRAPHQL))
+        .route("/api/v1/admin", to(ADMIN))
+        .route("/api/v1/admin/{*rest}", to(ADMIN))
+        .route("/", get(|| async { Html(INDEX_HTML) }))
+        .fallback(|| async { Problem::not_found("Route") })
+        .with_state(gateway)
+}
+
+/// Any method on the path, forwarded to the route's upstream.
+fn to(route: Route) -> MethodRouter<AppState> {
+    any(
+        move |State(gateway): State<AppState>, request: Request| async move {
+            handle(&gateway, route, request).await
+        },
+    )
+}
+
+async fn handle(gateway: &Gateway, route: Route, request: Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+    let origin = Origin::new(request.headers(), peer, gateway.trust_forwarded_headers);
+    let identity = if route.verify_token {
+        authenticate(&gateway.verifier, request.headers()).await
+    } else {
+        Ok(None)
+    };
+
+    let decision = match gateway.rate_limit.enabled {
+        true => Some(rate_limit(gateway, route.policy, &identity, &origin).await),
+        false => None,
+    };
+    let mut response = match decision {
+        Some(decision) if !decision.allowed => {
+            metrics::counter!("gateway_rate_limited_total").increment(1);
+            Problem::new(ProblemCode::RateLimited, "Too many requests")
+                .with_detail("The rate limit is exceeded; retry after the Retry-After delay")
+                .into_response()
+        }
+        _ => proceed(gateway, route, request, &origin, identity)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+    };
+    if let Some(decision) = decision {
+        headers::set_rate_limit(response.headers_mut(), &decision);
+    }
+    response
+}
+
+/// Counts the request per user when the token verified, per client IP otherwise (so a flood
+/// of forged tokens is limited like any anonymous traffic).
+async fn rate_limit(
+    gateway: &Gateway,
+    policy: Policy,
+    identity: &Result<Option<Caller>, Problem>,
+    origin: &Origin,
+) -> Decision {
+    let (name, quota): (&str, Quota) = match policy {
+        Policy::General => ("general", gateway.rate_limit.general_quota()),
+        Policy::Auth => ("auth", gateway.rate_limit.auth_quota()),
+    };
+    let key = match identity {
+        Ok(Some(caller)) => format!("{name}:user:{}", caller.user_id),
+        _ => format!("{name}:ip:{}", origin.client_ip),
+    };
+    gateway.limiter.check(&key, quota).await
+}
+
+async fn proceed(
+    gateway: &Gateway,
+    route: Route,
+    request: Request,
+    origin: &Origin,
+    identity: Result<Option<Caller>, Problem>,
+) -> Result<Response, Problem> {
+    let caller = identity?;
+    if route.admin_only {
+        caller
+            .as_ref()
+            .ok_or_else(Problem::unauthenticated)?
+            .require_admin()?;
+    }
+    let upstream = match route.target {
+        Target::Users => &gateway.upstreams.users,
+        Target::Cinema => &gateway.upstreams.cinema,
+        Target::Booking => &gateway.upstreams.booking,
+    };
+    Ok(gateway
+        .proxy
+        .forward(upstream, request, origin, caller.as_ref())
+        .await?)
+}
+
+/// No `Authorization` header: anonymous, and the upstream decides. A header that is not a
+/// valid bearer token: 401 here, before any upstream sees it.
+async fn authenticate(verifier: &Verifier, headers: &HeaderMap) -> Result<Option<Caller>, Problem> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .map(|(_, token)| token.trim())
+        .ok_or(AuthError::InvalidToken("not a bearer token"))?;
+    let claims = verifier.verify(token).await?;
+    Ok(Some(claims.into()))
+}
