@@ -79,9 +79,11 @@ impl MovieInput {
             return Err(Invalid::new("rating or synopsis is too long"));
         }
         let url = self.poster_url.trim();
-        if !url.is_empty()
-            && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
-        {
+        let acceptable = url.is_empty()
+            || url.starts_with("https://")
+            || url.starts_with("http://")
+            || url.starts_with('/');
+        if !acceptable {
             return Err(Invalid::new("poster_url must be an http(s) URL or a path"));
         }
         Ok(())
