@@ -47,9 +47,7 @@ impl IntoResponse for PaymentError {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 return response;
             }
-            Self::SimulatedCrash => {
-                Problem::internal(&"simulated crash after the processor charged")
-            }
+            Self::SimulatedCrash => Problem::internal(&"simulated crash after the processor acted"),
             Self::Store(e) => Problem::internal(&e),
         };
         problem.into_response()

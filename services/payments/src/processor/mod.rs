@@ -38,8 +38,8 @@ pub enum ProcessorError {
     #[error("card processor unavailable: {0}")]
     Unavailable(String),
     /// Fault injection: stands for the payments process dying right after the processor
-    /// charged. The caller must stop at once, recording nothing, as a dead process would.
-    #[error("simulated crash after the processor charged")]
+    /// charged or refunded. The caller must stop at once, recording nothing, as a dead process would.
+    #[error("simulated crash after the processor acted")]
     SimulatedCrash,
 }
 

@@ -32,6 +32,8 @@ pub struct ProcessorSettings {
     /// Fault injection for recovery tests: after the bank records a charge, the call reports a
     /// crash of the payments process, which then stops without recording anything.
     pub crash_after_charge: bool,
+    /// The same for refunds: the bank refunds, then the payments process "dies".
+    pub crash_after_refund: bool,
 }
 
 impl Default for ProcessorSettings {
@@ -40,6 +42,7 @@ impl Default for ProcessorSettings {
             latency_ms: 0,
             failure_rate: 0.0,
             crash_after_charge: false,
+            crash_after_refund: false,
         }
     }
 }
@@ -270,6 +273,9 @@ impl CardProcessor for SimulatedProcessor {
                 .await
                 .map_err(unavailable)?
         });
+        if self.settings.crash_after_refund {
+            return Err(ProcessorError::SimulatedCrash);
+        }
         refund_outcome(&outcome)
     }
 

@@ -4,7 +4,8 @@
 //! create the resource in one transaction; ask the processor, outside any transaction, with
 //! the resource id as the processor's idempotency key; record the outcome, ledger entry,
 //! outbox event and the answer to replay in one transaction. A crash between phases leaves
-//! an unfinished key that a retry with the same key, or the recovery pass, takes over.
+//! an unfinished key that a retry with the same key, or the recovery pass (`recovery.rs`),
+//! takes over.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +15,13 @@ use chrono::{Datelike, SubsecRound, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod recovery;
+
+pub use recovery::AuditReport;
+
 use crate::domain::{
     DeclineCode, Money, NewPayment, NewRefund, PaymentStatus, RefundStatus, ValidatedCard,
-    ValidationError, audit_violations,
+    ValidationError,
 };
 use crate::model::{CreatePayment, CreateRefund, Payment, Refund};
 use crate::processor::{
@@ -24,7 +29,7 @@ use crate::processor::{
 };
 use crate::store::{
     Claim, KeyClaim, PaymentFinish, PaymentRecord, PaymentStore, RefundDraft, RefundFinish,
-    RefundRejection, RefundWork, StaleWork, StoreError, StoredResponse,
+    RefundRejection, RefundWork, StoreError, StoredResponse,
 };
 
 /// What a client can act on; everything else is an opaque 500.
@@ -84,15 +89,6 @@ pub struct Limits {
     pub processor_timeout: Duration,
     /// How long a key stays locked by a request before another may take the work over.
     pub lock_timeout: Duration,
-}
-
-/// The result of an audit over every payment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditReport {
-    pub payments: usize,
-    pub charged: i64,
-    pub refunded: i64,
-    pub violations: Vec<(Uuid, String)>,
 }
 
 pub struct Payments {
@@ -330,84 +326,6 @@ impl Payments {
     ) -> Result<Vec<Payment>, PaymentError> {
         let records = self.store.payments_for_booking(booking_id).await?;
         Ok(records.iter().map(Payment::from).collect())
-    }
-
-    /// Settles every key left unfinished for longer than `stale_after` (its request crashed or
-    /// lost the processor): asks the processor what happened to the key, voiding it if nothing
-    /// did, and records that. Returns how many keys it settled.
-    pub async fn recover(&self, stale_after: Duration) -> Result<usize, PaymentError> {
-        const BATCH: i64 = 50;
-        // One cutoff for the whole pass, so keys released again below are not retried forever.
-        let cutoff = Utc::now() - delta(stale_after);
-        let mut settled = 0;
-        loop {
-            let batch = self.store.claim_stale(cutoff, Utc::now(), BATCH).await?;
-            let last = (batch.len() as i64) < BATCH;
-            for work in batch {
-                match self.settle(&work).await {
-                    Ok(()) => settled += 1,
-                    Err(e) => {
-                        let key = match &work {
-                            StaleWork::Payment { key, .. } | StaleWork::Refund { key, .. } => key,
-                        };
-                        tracing::warn!(error = %e, "recovery could not settle a key; will retry");
-                        self.store.release_key(key, Utc::now()).await?;
-                    }
-                }
-            }
-            if last {
-                return Ok(settled);
-            }
-        }
-    }
-
-    async fn settle(&self, work: &StaleWork) -> Result<(), PaymentError> {
-        let unavailable = |_| PaymentError::ProcessorUnavailable;
-        match work {
-            StaleWork::Payment { key, payment } => {
-                let outcome = self
-                    .processor
-                    .resolve_charge(payment.id)
-                    .await
-                    .map_err(unavailable)?;
-                tracing::info!(payment_id = %payment.id, ?outcome, "recovered payment");
-                self.finish_payment(key, payment, outcome).await?;
-            }
-            StaleWork::Refund { key, work } => {
-                let outcome = self
-                    .processor
-                    .resolve_refund(work.refund.id, work.payment.id)
-                    .await
-                    .map_err(unavailable)?;
-                tracing::info!(refund_id = %work.refund.id, ?outcome, "recovered refund");
-                self.finish_refund(key, work, outcome).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Proves, per payment, that the ledger balances: see [`audit_violations`].
-    pub async fn audit(&self) -> Result<AuditReport, PaymentError> {
-        let totals = self.store.ledger_totals().await?;
-        let mut report = AuditReport {
-            payments: totals.len(),
-            charged: 0,
-            refunded: 0,
-            violations: Vec::new(),
-        };
-        for t in &totals {
-            report.charged += t.charged;
-            report.refunded += t.refunded;
-            for v in audit_violations(t) {
-                report.violations.push((t.payment_id, v));
-            }
-        }
-        Ok(report)
-    }
-
-    /// Deletes finished idempotency keys older than `retention`.
-    pub async fn purge_keys(&self, retention: Duration) -> Result<u64, PaymentError> {
-        Ok(self.store.purge_keys(Utc::now() - delta(retention)).await?)
     }
 }
 
