@@ -6,6 +6,8 @@ pub mod memory;
 pub mod payloads;
 pub mod rabbit;
 pub mod relay;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use boxoffice_outbox::EventEnvelope;
 pub use bus::{

@@ -10,7 +10,7 @@
 //! - `q.dlq` (durable): messages that will not be retried, with the reason in `x-death-reason`.
 
 mod consumer;
-mod headers;
+pub mod headers;
 
 use std::sync::Arc;
 use std::time::Duration;
