@@ -4,7 +4,7 @@
 //! On PostgreSQL the channel is fed by a LISTEN connection: writers `pg_notify` inside their
 //! transaction, so every instance (not only the one that wrote) hears every committed change,
 //! and nothing is heard of a rolled-back one. On SQLite there is only one process, so the
-//! writer publishes its committed changes itself. See docs/adr/0101-seat-change-fanout.md.
+//! writer publishes its committed changes itself. See docs/adr/0102-seat-change-fanout.md.
 
 use std::time::Duration;
 
