@@ -53,6 +53,7 @@ impl FakeUpstream {
             .route("/api/v1/users/stream-echo", any(stream_echo))
             .route("/api/v1/users/chunks", get(chunks))
             .route("/api/v1/users/slow", any(slow))
+            .route("/api/v1/users/upload", any(upload))
             .fallback(echo)
             .with_state(state.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -159,4 +160,10 @@ async fn slow(State(state): State<UpstreamState>) -> StatusCode {
     state.hits.fetch_add(1, Ordering::SeqCst);
     std::future::pending::<()>().await;
     StatusCode::OK
+}
+
+/// Reads the whole body before answering, as a JSON API does.
+async fn upload(State(state): State<UpstreamState>, body: Bytes) -> axum::Json<Value> {
+    state.hits.fetch_add(1, Ordering::SeqCst);
+    axum::Json(json!({"received": body.len()}))
 }
