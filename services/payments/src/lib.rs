@@ -153,6 +153,7 @@ pub async fn start(
 
     let recover_after = Duration::from_millis(settings.recover_after_ms);
     let settled = payments.recover(recover_after).await?;
+    metrics::counter!("payments_recovered_total").increment(settled as u64);
     tracing::info!(settled, "startup recovery done");
 
     let addr = settings.listen.clone();
@@ -217,7 +218,10 @@ async fn background(payments: Arc<Payments>, settings: Settings, shutdown: Cance
         }
         match payments.recover(recover_after).await {
             Ok(0) => {}
-            Ok(settled) => tracing::info!(settled, "recovery pass settled unfinished work"),
+            Ok(settled) => {
+                metrics::counter!("payments_recovered_total").increment(settled as u64);
+                tracing::info!(settled, "recovery pass settled unfinished work");
+            }
             Err(e) => tracing::warn!(error = %e, "recovery pass failed; will retry"),
         }
         match payments.purge_keys(retention).await {
@@ -275,4 +279,57 @@ pub fn generate_token() -> Result<Secret, StartError> {
     Ok(Secret::new(
         bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_listen_on_the_documented_port_and_pass_validation() {
+        let settings = Settings::default();
+        assert_eq!(settings.listen, "127.0.0.1:8104");
+        assert!(validate(&settings).is_ok());
+    }
+
+    #[test]
+    fn unsafe_settings_are_refused() {
+        let short_retention = Settings {
+            key_retention_hours: 23,
+            ..Settings::default()
+        };
+        assert!(validate(&short_retention).is_err());
+        let lock_shorter_than_processor = Settings {
+            lock_timeout_ms: 5_000,
+            processor_timeout_ms: 5_000,
+            ..Settings::default()
+        };
+        assert!(validate(&lock_shorter_than_processor).is_err());
+        let short_token = Settings {
+            service_token: Secret::new("short"),
+            ..Settings::default()
+        };
+        assert!(resolve_token(&short_token).is_err());
+    }
+
+    #[test]
+    fn the_token_comes_from_the_file_first_and_is_generated_when_absent() {
+        let dir = std::env::temp_dir().join(format!("bo_payments_token_{}", uuid::Uuid::now_v7()));
+        std::fs::write(&dir, "from-the-file-0123456789\n").expect("write");
+        let settings = Settings {
+            service_token: Secret::new("from-settings-0123456789"),
+            service_token_file: Some(dir.clone()),
+            ..Settings::default()
+        };
+        let token = resolve_token(&settings).expect("token");
+        assert_eq!(token.expose(), "from-the-file-0123456789");
+        let _ = std::fs::remove_file(dir);
+
+        let generated = resolve_token(&Settings::default()).expect("token");
+        assert_eq!(generated.expose().len(), 64);
+        assert_ne!(
+            generated,
+            resolve_token(&Settings::default()).expect("token")
+        );
+    }
 }

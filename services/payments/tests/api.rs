@@ -47,6 +47,16 @@ async fn every_decline_and_processor_error_answers_its_documented_status(engine:
     // Only the success is in the ledger and the outbox.
     assert_eq!(count(&db, "ledger_entries").await, 1);
     assert_eq!(outbox_types(&db).await, ["payment.captured"]);
+    let event = &outbox_payloads(&db).await[0];
+    assert_eq!(event["type"], "payment.captured");
+    assert_eq!(event["version"], 1);
+    assert_eq!(event["data"]["amount"], 1_234);
+    assert_eq!(event["data"]["currency"], "EUR");
+    assert_eq!(
+        event["data"]["card"],
+        json!({"brand": "visa", "last4": "4242"})
+    );
+    assert!(event["data"]["payment_id"].is_string() && event["data"]["booking_id"].is_string());
     assert_audit_clean(&db).await;
 
     // The processor unreachable: 503 with Retry-After, answer not stored.
@@ -268,4 +278,54 @@ async fn the_client_pays_refunds_and_reads_with_the_credential_and_key(engine: E
         Err(ClientError::Problem { status: 401, .. }) => {}
         other => panic!("expected 401, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn the_client_sends_the_credential_the_key_and_the_trace_context() {
+    use std::sync::{Arc, Mutex};
+
+    use axum::http::HeaderMap;
+    use boxoffice_telemetry::TraceContext;
+
+    // A stand-in server that records the headers of the one request it gets.
+    let seen: Arc<Mutex<Option<HeaderMap>>> = Arc::default();
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/api/v1/payments/{id}/refunds",
+        axum::routing::post(move |headers: HeaderMap| async move {
+            *record.lock().expect("lock") = Some(headers);
+            (
+                axum::http::StatusCode::CREATED,
+                axum::Json(json!({"id": Uuid::nil(), "payment_id": Uuid::nil(), "amount": 1,
+                    "currency": "EUR", "status": "succeeded", "created_at": "2026-01-01T00:00:00Z"})),
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let client =
+        PaymentsClient::new(format!("http://{addr}/"), Secret::new(TOKEN)).expect("client");
+    let trace = TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        .expect("trace");
+    trace
+        .scope(client.refund(Uuid::nil(), "refund-key-1", &CreateRefund::default()))
+        .await
+        .expect("refund");
+
+    let headers = seen
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("a request arrived");
+    assert_eq!(headers["authorization"], format!("Bearer {TOKEN}").as_str());
+    assert_eq!(headers["idempotency-key"], "refund-key-1");
+    let traceparent = headers["traceparent"].to_str().expect("ascii");
+    assert!(
+        traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{traceparent}"
+    );
 }

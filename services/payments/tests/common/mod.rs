@@ -180,6 +180,19 @@ pub async fn outbox_types(db: &Database) -> Vec<String> {
     rows.into_iter().map(|(t,)| t).collect()
 }
 
+/// The outbox envelopes, oldest first.
+pub async fn outbox_payloads(db: &Database) -> Vec<Value> {
+    let sql = "SELECT payload FROM outbox ORDER BY occurred_at, id";
+    let rows: Vec<(String,)> = match db {
+        Database::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+        Database::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+    }
+    .expect("outbox");
+    rows.into_iter()
+        .map(|(p,)| serde_json::from_str(&p).expect("json envelope"))
+        .collect()
+}
+
 /// Asserts the ledger audit finds nothing wrong, and returns the report.
 pub async fn assert_audit_clean(db: &Database) -> boxoffice_payments::service::AuditReport {
     let report = boxoffice_payments::audit(db).await.expect("audit");
