@@ -111,7 +111,11 @@ impl Proxy {
         let (parts, body) = request.into_parts();
 
         let mut headers = parts.headers;
-        let host = headers.remove(header::HOST);
+        // HTTP/2 clients send the host as the URI authority instead of a Host header.
+        let host = headers.remove(header::HOST).or_else(|| {
+            let authority = parts.uri.authority()?;
+            HeaderValue::from_str(authority.as_str()).ok()
+        });
         headers::strip_hop_by_hop(&mut headers);
         headers::strip_identity(&mut headers);
         if let Some(caller) = caller {
