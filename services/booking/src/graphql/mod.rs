@@ -1,0 +1,197 @@
+//! The public GraphQL API: schema, limits, and the HTTP and WebSocket endpoints at /graphql.
+
+pub mod errors;
+mod loaders;
+mod mutation;
+mod query;
+mod subscription;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{Context, Schema};
+use async_graphql_axum::GraphQLSubscription;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use boxoffice_auth::{Caller, Verifier};
+use tower::ServiceExt;
+
+use crate::clients::CinemaClient;
+use crate::saga::Saga;
+use errors::{BAD_USER_INPUT, INTERNAL, coded, unauthenticated};
+use loaders::{CinemaLoader, MovieLoader, ShowtimeLoader};
+
+pub use mutation::Mutation;
+pub use query::Query;
+pub use subscription::SubscriptionRoot;
+
+pub type BookingSchema = Schema<Query, Mutation, SubscriptionRoot>;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// Largest request body, in bytes.
+    pub max_query_bytes: usize,
+}
+
+pub fn schema(saga: Arc<Saga>, limits: Limits) -> BookingSchema {
+    let cinema = saga.cinema.clone();
+    Schema::build(Query, Mutation, SubscriptionRoot)
+        .data(saga)
+        .data(cinema)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .finish()
+}
+
+/// Who called, as far as a verified bearer token says.
+#[derive(Debug, Clone, Default)]
+pub struct Auth {
+    pub caller: Option<Caller>,
+    pub token: Option<String>,
+}
+
+pub(crate) fn ctx_saga<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<Saga>> {
+    ctx.data::<Arc<Saga>>()
+}
+
+pub(crate) fn ctx_cinema<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<CinemaClient>> {
+    ctx.data::<Arc<CinemaClient>>()
+}
+
+pub(crate) fn ctx_caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
+    ctx.data_opt::<Auth>()
+        .and_then(|a| a.caller.as_ref())
+        .ok_or_else(unauthenticated)
+}
+
+pub(crate) fn ctx_token<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a str> {
+    ctx.data_opt::<Auth>()
+        .and_then(|a| a.token.as_deref())
+        .ok_or_else(unauthenticated)
+}
+
+#[derive(Clone)]
+struct AppState {
+    schema: BookingSchema,
+    verifier: Arc<Verifier>,
+    cinema: Arc<CinemaClient>,
+    max_query_bytes: usize,
+}
+
+pub fn router(
+    schema: BookingSchema,
+    verifier: Arc<Verifier>,
+    cinema: Arc<CinemaClient>,
+    limits: Limits,
+) -> Router {
+    Router::new()
+        .route("/graphql", get(get_graphql).post(post_graphql))
+        .with_state(AppState {
+            schema,
+            verifier,
+            cinema,
+            max_query_bytes: limits.max_query_bytes,
+        })
+}
+
+async fn authenticate(verifier: &Verifier, headers: &HeaderMap) -> Auth {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Auth::default();
+    };
+    let Some((scheme, token)) = value.split_once(' ') else {
+        return Auth::default();
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Auth::default();
+    }
+    match verifier.verify(token.trim()).await {
+        Ok(claims) => Auth {
+            caller: Some(claims.into()),
+            token: Some(token.trim().to_owned()),
+        },
+        Err(_) => Auth::default(),
+    }
+}
+
+fn error_response(status: StatusCode, code: &'static str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{"message": message, "extensions": {"code": code}}],
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    // Read with our own bound rather than the extractor's, so that an oversized query gets a
+    // GraphQL-shaped answer with a code instead of a bare 413.
+    let Ok(bytes) = axum::body::to_bytes(body, app.max_query_bytes).await else {
+        let message = format!("the request is larger than {} bytes", app.max_query_bytes);
+        return error_response(StatusCode::PAYLOAD_TOO_LARGE, BAD_USER_INPUT, &message);
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(_) => {
+            let message = "the body must be a GraphQL request: {\"query\": …}";
+            return error_response(StatusCode::BAD_REQUEST, BAD_USER_INPUT, message);
+        }
+    };
+    let auth = authenticate(&app.verifier, &headers).await;
+    let cinema = app.cinema.clone();
+    // Loaders per request: batching within one query, no stale cache across requests.
+    let request = request
+        .data(auth)
+        .data(DataLoader::new(MovieLoader(cinema.clone()), tokio::spawn))
+        .data(DataLoader::new(CinemaLoader(cinema.clone()), tokio::spawn))
+        .data(DataLoader::new(ShowtimeLoader(cinema), tokio::spawn));
+    let mut response = app.schema.execute(request).await;
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if !has_code {
+            // Errors without a path are the request's own fault (parse, validation, depth and
+            // complexity limits); with a path they come from a resolver we did not map.
+            let code = if error.path.is_empty() {
+                BAD_USER_INPUT
+            } else {
+                INTERNAL
+            };
+            let coded_error = coded(code, error.message.clone());
+            error.extensions = coded_error.extensions;
+        }
+    }
+    axum::Json(response).into_response()
+}
+
+async fn get_graphql(State(app): State<AppState>, request: Request) -> Response {
+    let upgrade = request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if upgrade {
+        return match GraphQLSubscription::new(app.schema).oneshot(request).await {
+            Ok(response) => response.into_response(),
+            Err(never) => match never {},
+        };
+    }
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
+            .finish(),
+    )
+    .into_response()
+}

@@ -1,0 +1,344 @@
+//! The GraphQL object types of the public contract (DESIGN.md), thin views over the cinema's
+//! protobuf messages and the booking store's records.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
+use boxoffice_proto::cinema::v1 as pb;
+use chrono::{DateTime, Utc};
+
+use super::errors::Gql;
+use super::errors::{INTERNAL, coded};
+use super::loaders::{CinemaLoader, MovieLoader, ShowtimeLoader};
+use super::{ctx_cinema, ctx_saga};
+use crate::domain::BookingStatus as DomainStatus;
+use crate::store::Booking as BookingRecord;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SeatType {
+    Standard,
+    Premium,
+    Accessible,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SeatStatus {
+    Available,
+    Held,
+    Sold,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum BookingStatus {
+    Pending,
+    Confirmed,
+    Expired,
+    Cancelled,
+    Refunded,
+}
+
+impl SeatType {
+    fn from_name(name: &str) -> Self {
+        match name {
+            "PREMIUM" => Self::Premium,
+            "ACCESSIBLE" => Self::Accessible,
+            _ => Self::Standard,
+        }
+    }
+}
+
+pub fn seat_status(value: i32) -> SeatStatus {
+    match pb::SeatStatus::try_from(value) {
+        Ok(pb::SeatStatus::Held) => SeatStatus::Held,
+        Ok(pb::SeatStatus::Sold) => SeatStatus::Sold,
+        _ => SeatStatus::Available,
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Money {
+    /// Integer minor units (cents).
+    pub amount: i64,
+    pub currency: String,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Seat {
+    pub id: ID,
+    pub row: String,
+    pub number: i32,
+    #[graphql(name = "type")]
+    pub seat_type: SeatType,
+    pub status: SeatStatus,
+    pub price: Money,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SeatRow {
+    pub label: String,
+    pub seats: Vec<Seat>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SeatMap {
+    pub rows: Vec<SeatRow>,
+}
+
+impl From<pb::SeatMap> for SeatMap {
+    fn from(map: pb::SeatMap) -> Self {
+        let rows = map
+            .rows
+            .into_iter()
+            .map(|row| SeatRow {
+                label: row.label,
+                seats: row
+                    .seats
+                    .into_iter()
+                    .map(|s| Seat {
+                        id: ID(s.id),
+                        row: s.row,
+                        number: s.number,
+                        seat_type: SeatType::from_name(&crate::saga::seat_type_name(s.r#type)),
+                        status: seat_status(s.status),
+                        price: s.price.map_or(
+                            Money {
+                                amount: 0,
+                                currency: String::new(),
+                            },
+                            |p| Money {
+                                amount: p.amount,
+                                currency: p.currency,
+                            },
+                        ),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Self { rows }
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct Movie {
+    pub id: ID,
+    pub title: String,
+    pub runtime_minutes: i32,
+    pub rating: String,
+    pub genres: Vec<String>,
+    pub synopsis: String,
+    pub poster_url: Option<String>,
+    pub release_date: Option<String>,
+}
+
+impl From<pb::Movie> for Movie {
+    fn from(m: pb::Movie) -> Self {
+        let non_empty = |s: String| (!s.is_empty()).then_some(s);
+        Self {
+            id: ID(m.id),
+            title: m.title,
+            runtime_minutes: m.runtime_minutes,
+            rating: m.rating,
+            genres: m.genres,
+            synopsis: m.synopsis,
+            poster_url: non_empty(m.poster_url),
+            release_date: non_empty(m.release_date),
+        }
+    }
+}
+
+#[ComplexObject]
+impl Movie {
+    async fn showtimes(&self, ctx: &Context<'_>) -> Result<Vec<Showtime>> {
+        let filter = pb::ListShowtimesRequest {
+            movie_id: Some(self.id.to_string()),
+            ..Default::default()
+        };
+        let list = ctx_cinema(ctx)?.showtimes(filter).await.gql()?;
+        Ok(list.into_iter().map(Showtime).collect())
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Cinema {
+    pub id: ID,
+    pub name: String,
+    pub address: String,
+    pub time_zone: String,
+}
+
+impl From<pb::Cinema> for Cinema {
+    fn from(c: pb::Cinema) -> Self {
+        Self {
+            id: ID(c.id),
+            name: c.name,
+            address: c.address,
+            time_zone: c.time_zone,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Auditorium {
+    pub id: ID,
+    pub name: String,
+}
+
+/// A showtime from the catalog; movie and cinema come through the batch loaders.
+#[derive(Clone, Debug)]
+pub struct Showtime(pub pb::Showtime);
+
+fn loader_error(e: std::sync::Arc<String>) -> async_graphql::Error {
+    coded(INTERNAL, format!("the cinema service is unavailable ({e})"))
+}
+
+#[async_graphql::Object]
+impl Showtime {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    async fn movie(&self, ctx: &Context<'_>) -> Result<Option<Movie>> {
+        let loader = ctx.data::<DataLoader<MovieLoader>>()?;
+        let movie = loader
+            .load_one(self.0.movie_id.clone())
+            .await
+            .map_err(loader_error)?;
+        Ok(movie.map(Movie::from))
+    }
+
+    async fn cinema(&self, ctx: &Context<'_>) -> Result<Option<Cinema>> {
+        let loader = ctx.data::<DataLoader<CinemaLoader>>()?;
+        let cinema = loader
+            .load_one(self.0.cinema_id.clone())
+            .await
+            .map_err(loader_error)?;
+        Ok(cinema.map(Cinema::from))
+    }
+
+    async fn auditorium(&self) -> Auditorium {
+        Auditorium {
+            id: ID(self.0.auditorium_id.clone()),
+            name: self.0.auditorium_name.clone(),
+        }
+    }
+
+    async fn starts_at(&self) -> Option<DateTime<Utc>> {
+        crate::saga::timestamp(self.0.starts_at.as_ref())
+    }
+
+    async fn ends_at(&self) -> Option<DateTime<Utc>> {
+        crate::saga::timestamp(self.0.ends_at.as_ref())
+    }
+
+    async fn seat_map(&self, ctx: &Context<'_>) -> Result<SeatMap> {
+        let id = crate::domain::parse_id(&self.0.id).gql()?;
+        let map = ctx_cinema(ctx)?.seat_map(id).await.gql()?;
+        Ok(map.into())
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Ticket {
+    pub code: String,
+    pub seat_id: ID,
+    pub qr_svg: String,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct User {
+    pub id: ID,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SeatUpdate {
+    pub showtime_id: ID,
+    pub seat_id: ID,
+    pub status: SeatStatus,
+    pub version: i64,
+}
+
+pub struct Booking(pub BookingRecord);
+
+#[async_graphql::Object]
+impl Booking {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn status(&self) -> BookingStatus {
+        match self.0.status {
+            DomainStatus::Pending => BookingStatus::Pending,
+            DomainStatus::Confirmed => BookingStatus::Confirmed,
+            DomainStatus::Expired | DomainStatus::Failed => BookingStatus::Expired,
+            DomainStatus::Cancelled => BookingStatus::Cancelled,
+            DomainStatus::Refunded => BookingStatus::Refunded,
+        }
+    }
+
+    async fn showtime(&self, ctx: &Context<'_>) -> Result<Option<Showtime>> {
+        let loader = ctx.data::<DataLoader<ShowtimeLoader>>()?;
+        let showtime = loader
+            .load_one(self.0.showtime_id.to_string())
+            .await
+            .map_err(loader_error)?;
+        Ok(showtime.map(Showtime))
+    }
+
+    async fn seats(&self) -> Vec<Seat> {
+        let status = match self.0.status {
+            DomainStatus::Confirmed => SeatStatus::Sold,
+            DomainStatus::Pending => SeatStatus::Held,
+            _ => SeatStatus::Available,
+        };
+        self.0
+            .seats
+            .iter()
+            .map(|s| Seat {
+                id: ID(s.id.clone()),
+                row: s.row.clone(),
+                number: s.number,
+                seat_type: SeatType::from_name(&s.seat_type),
+                status,
+                price: Money {
+                    amount: s.price,
+                    currency: self.0.currency.clone(),
+                },
+            })
+            .collect()
+    }
+
+    async fn total(&self) -> Money {
+        Money {
+            amount: self.0.total_amount,
+            currency: self.0.currency.clone(),
+        }
+    }
+
+    async fn hold_expires_at(&self) -> Option<DateTime<Utc>> {
+        (self.0.status == DomainStatus::Pending)
+            .then_some(self.0.hold_expires_at)
+            .flatten()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn tickets(&self, ctx: &Context<'_>) -> Result<Vec<Ticket>> {
+        if self.0.status != DomainStatus::Confirmed {
+            return Ok(Vec::new());
+        }
+        let tickets = ctx_saga(ctx)?.store().tickets(self.0.id).await.gql()?;
+        Ok(tickets
+            .into_iter()
+            .map(|t| Ticket {
+                code: t.code,
+                seat_id: ID(t.seat_id),
+                qr_svg: t.qr_svg,
+            })
+            .collect())
+    }
+}

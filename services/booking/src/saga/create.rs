@@ -1,0 +1,174 @@
+//! createBooking: check the caller, capture what the events will need, hold the seats.
+
+use boxoffice_auth::Caller;
+use boxoffice_proto::cinema::v1 as pb;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Lease, Saga, SagaError};
+use crate::clients::CinemaError;
+use crate::domain::{BookingStatus, SagaStep, parse_id, validate_seats};
+use crate::store::{Booking, Details, HeldSeat, LogEntry};
+
+pub(crate) fn timestamp(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+    ts.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+}
+
+/// `SEAT_TYPE_PREMIUM` → `PREMIUM`.
+pub(crate) fn seat_type_name(value: i32) -> String {
+    pb::SeatType::try_from(value)
+        .map(|t| t.as_str_name().trim_start_matches("SEAT_TYPE_").to_owned())
+        .unwrap_or_else(|_| "STANDARD".to_owned())
+}
+
+impl Saga {
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        token: &str,
+        showtime_id: &str,
+        seat_ids: &[String],
+    ) -> Result<Booking, SagaError> {
+        let showtime_id = parse_id(showtime_id)?;
+        let seats = validate_seats(seat_ids, self.config.max_seats)?;
+        let account = self.users.me(token).await?;
+        if account.id != caller.user_id {
+            return Err(SagaError::Unauthenticated);
+        }
+        let details = self.details(showtime_id, &account).await?;
+
+        let id = Uuid::now_v7();
+        let now = Utc::now();
+        let mut booking = Booking {
+            id,
+            user_id: caller.user_id,
+            showtime_id,
+            hold_id: id,
+            seat_ids: seats,
+            seats: Vec::new(),
+            status: BookingStatus::Pending,
+            step: SagaStep::Holding,
+            closing_status: None,
+            total_amount: 0,
+            currency: String::new(),
+            hold_expires_at: None,
+            attempt: 0,
+            client_key: None,
+            payment_id: None,
+            details,
+            created_at: now,
+            updated_at: now,
+        };
+        let lease = Lease(Uuid::now_v7());
+        let log = LogEntry::new(SagaStep::Holding, "started", None);
+        self.store
+            .insert(&booking, lease.0, now + self.config.lease_ttl, &log)
+            .await?;
+        let outcome = self.hold(&mut booking, lease).await;
+        self.unlease(id, lease).await;
+        outcome.map(|()| booking)
+    }
+
+    /// Holds `b.seat_ids` under `b.hold_id`; the step is already recorded as `Holding`.
+    pub(crate) async fn hold(&self, b: &mut Booking, lease: Lease) -> Result<(), SagaError> {
+        let held = self
+            .cinema
+            .hold(b.showtime_id, &b.seat_ids, b.hold_id, self.config.hold_ttl)
+            .await;
+        match held {
+            Ok(hold) => {
+                apply_hold(b, &hold);
+                let log = LogEntry::new(SagaStep::Holding, "done", None);
+                self.record(b, lease, SagaStep::Held, log).await
+            }
+            Err(CinemaError::Unavailable(m)) => {
+                // The hold may or may not exist: the step stays `holding` and the recovery
+                // worker releases it.
+                Err(CinemaError::Unavailable(m).into())
+            }
+            Err(e) => {
+                let detail = Some(e.to_string());
+                let first_hold = b.hold_id == b.id;
+                // A first hold that failed leaves nothing behind; a failed re-hold ends the
+                // booking as expired.
+                b.status = if first_hold {
+                    BookingStatus::Failed
+                } else {
+                    BookingStatus::Expired
+                };
+                let step = if first_hold {
+                    SagaStep::Failed
+                } else {
+                    SagaStep::Closed
+                };
+                let log = LogEntry::new(SagaStep::Holding, "failed", detail);
+                if first_hold {
+                    self.record(b, lease, step, log).await?;
+                } else {
+                    self.close(b, lease, BookingStatus::Expired, log).await?;
+                }
+                Err(match e {
+                    CinemaError::NotFound(m) => SagaError::BadInput(format!("unknown seat: {m}")),
+                    CinemaError::HoldGone if !first_hold => SagaError::HoldExpired(
+                        "the hold expired and the seats are no longer free".into(),
+                    ),
+                    CinemaError::SeatsUnavailable(_) if !first_hold => SagaError::HoldExpired(
+                        "the hold expired and the seats are no longer free".into(),
+                    ),
+                    other => other.into(),
+                })
+            }
+        }
+    }
+
+    async fn details(
+        &self,
+        showtime_id: Uuid,
+        account: &crate::clients::Account,
+    ) -> Result<Details, SagaError> {
+        let showtime = self
+            .cinema
+            .showtimes_by_id(vec![showtime_id.to_string()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(SagaError::NotFound)?;
+        let (movies, cinemas) = tokio::join!(
+            self.cinema.movies_by_id(vec![showtime.movie_id.clone()]),
+            self.cinema.cinemas_by_id(vec![showtime.cinema_id.clone()]),
+        );
+        let movie = movies?.into_iter().next();
+        let cinema = cinemas?.into_iter().next().ok_or(SagaError::NotFound)?;
+        Ok(Details {
+            recipient_email: account.email.clone(),
+            recipient_name: account.name.clone(),
+            movie_title: movie.map(|m| m.title).unwrap_or_default(),
+            cinema_id: parse_id(&cinema.id)?,
+            cinema_name: cinema.name,
+            cinema_address: cinema.address,
+            time_zone: cinema.time_zone,
+            auditorium: showtime.auditorium_name,
+            starts_at: timestamp(showtime.starts_at.as_ref())
+                .ok_or_else(|| SagaError::Internal("showtime without a start".into()))?,
+        })
+    }
+}
+
+fn apply_hold(b: &mut Booking, hold: &pb::Hold) {
+    b.hold_expires_at = timestamp(hold.expires_at.as_ref());
+    if let Some(total) = &hold.total {
+        b.total_amount = total.amount;
+        b.currency = total.currency.clone();
+    }
+    b.seats = hold
+        .seats
+        .iter()
+        .map(|s| HeldSeat {
+            id: s.id.clone(),
+            row: s.row.clone(),
+            number: s.number,
+            seat_type: seat_type_name(s.r#type),
+            price: s.price.as_ref().map_or(0, |p| p.amount),
+        })
+        .collect();
+}

@@ -1,0 +1,223 @@
+//! The booking saga: create (hold), pay (charge, confirm), cancel (release or refund), and the
+//! resumable driver the recovery and expiry workers share with the live requests.
+//!
+//! Every outbound step is written to the store before it runs and after it ran (the booking's
+//! `step` plus a saga log line), under a per-booking lease, so a crash at any point leaves a
+//! row that says exactly what to resume or compensate; see `drive.rs`.
+
+mod create;
+mod drive;
+mod events;
+mod pay;
+
+pub(crate) use create::{seat_type_name, timestamp};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use boxoffice_auth::Caller;
+use chrono::Utc;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::clients::{CinemaClient, CinemaError, PayError, PaymentsPort, UsersClient, UsersError};
+use crate::domain::{BookingStatus, InputError, RefundPolicy, SagaStep};
+use crate::store::{Booking, Change, LogEntry, SharedStore, StoreError};
+
+/// What a client can act on; mapped to GraphQL `extensions.code` in `graphql::errors`.
+#[derive(Debug, thiserror::Error)]
+pub enum SagaError {
+    #[error("{0}")]
+    BadInput(String),
+    #[error("not authenticated")]
+    Unauthenticated,
+    #[error("not found")]
+    NotFound,
+    #[error("seats unavailable: {}", .0.join(", "))]
+    SeatsUnavailable(Vec<String>),
+    #[error("{0}")]
+    HoldExpired(String),
+    #[error("{0}")]
+    PaymentDeclined(String),
+    /// Another request (or a worker) is working on this booking right now.
+    #[error("the booking is being processed; try again in a moment")]
+    Busy,
+    /// A dependency did not answer; the saga state is safe and will be settled.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<InputError> for SagaError {
+    fn from(e: InputError) -> Self {
+        Self::BadInput(e.to_string())
+    }
+}
+
+impl From<StoreError> for SagaError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::LeaseLost(_) => Self::Busy,
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<CinemaError> for SagaError {
+    fn from(e: CinemaError) -> Self {
+        match e {
+            CinemaError::NotFound(_) => Self::NotFound,
+            CinemaError::Invalid(m) => Self::BadInput(m),
+            CinemaError::SeatsUnavailable(seats) => Self::SeatsUnavailable(seats),
+            CinemaError::HoldGone | CinemaError::HoldConfirmed => {
+                Self::HoldExpired("the hold on the seats is gone".into())
+            }
+            CinemaError::Unavailable(m) => {
+                Self::Unavailable(format!("the cinema service is unavailable ({m})"))
+            }
+        }
+    }
+}
+
+impl From<UsersError> for SagaError {
+    fn from(e: UsersError) -> Self {
+        match e {
+            UsersError::Inactive => Self::Unauthenticated,
+            UsersError::Unavailable(m) => {
+                Self::Unavailable(format!("the users service is unavailable ({m})"))
+            }
+        }
+    }
+}
+
+impl From<PayError> for SagaError {
+    fn from(e: PayError) -> Self {
+        match e {
+            PayError::Rejected { title, .. } => Self::BadInput(title),
+            PayError::Unavailable(m) => {
+                Self::Unavailable(format!("the payments service is unavailable ({m})"))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SagaConfig {
+    pub hold_ttl: Duration,
+    pub lease_ttl: Duration,
+    pub max_seats: usize,
+    pub refund_policy: RefundPolicy,
+    /// A hold that ends sooner than this is renewed before charging, so the charge never runs
+    /// on a hold about to lapse.
+    pub hold_margin: Duration,
+}
+
+/// Test hooks that stop the saga at a chosen point, as a crash would.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// After the capture is recorded and before the hold is confirmed: notifies, then the
+    /// request never continues.
+    pub halt_after_charge: Option<Arc<Notify>>,
+}
+
+pub struct Saga {
+    pub(crate) store: SharedStore,
+    pub(crate) cinema: Arc<CinemaClient>,
+    pub(crate) payments: PaymentsPort,
+    pub(crate) users: Arc<UsersClient>,
+    pub(crate) config: SagaConfig,
+    pub(crate) faults: Faults,
+}
+
+/// A held lease on one booking; whoever holds it is the only one driving that saga.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lease(pub(crate) Uuid);
+
+impl Saga {
+    pub fn new(
+        store: SharedStore,
+        cinema: Arc<CinemaClient>,
+        payments: PaymentsPort,
+        users: Arc<UsersClient>,
+        config: SagaConfig,
+        faults: Faults,
+    ) -> Self {
+        Self {
+            store,
+            cinema,
+            payments,
+            users,
+            config,
+            faults,
+        }
+    }
+
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
+    /// The booking if `caller` may see it: its owner or an admin. Others get NOT_FOUND, so
+    /// that booking ids cannot be probed.
+    pub async fn visible(&self, caller: &Caller, id: Uuid) -> Result<Booking, SagaError> {
+        match self.store.get(id).await? {
+            Some(b)
+                if b.status != BookingStatus::Failed
+                    && (b.user_id == caller.user_id || caller.is_admin()) =>
+            {
+                Ok(b)
+            }
+            _ => Err(SagaError::NotFound),
+        }
+    }
+
+    pub async fn mine(&self, caller: &Caller) -> Result<Vec<Booking>, SagaError> {
+        let all = self.store.for_user(caller.user_id).await?;
+        Ok(all
+            .into_iter()
+            .filter(|b| b.status != BookingStatus::Failed)
+            .collect())
+    }
+
+    pub(crate) async fn lease(&self, id: Uuid) -> Result<Option<Lease>, SagaError> {
+        let owner = Uuid::now_v7();
+        let now = Utc::now();
+        let until = now + self.config.lease_ttl;
+        let taken = self.store.try_lease(id, owner, until, now).await?;
+        Ok(taken.then_some(Lease(owner)))
+    }
+
+    pub(crate) async fn unlease(&self, id: Uuid, lease: Lease) {
+        if let Err(e) = self.store.end_lease(id, lease.0).await {
+            // Harmless: the lease runs out by itself.
+            tracing::warn!(booking = %id, error = %e, "could not end the booking lease");
+        }
+    }
+
+    /// Reads the booking again once leased: what others did before we got the lease counts.
+    pub(crate) async fn reload(&self, id: Uuid) -> Result<Booking, SagaError> {
+        self.store.get(id).await?.ok_or(SagaError::NotFound)
+    }
+
+    /// Moves `b` to `step`, writing the log line with it.
+    pub(crate) async fn record(
+        &self,
+        b: &mut Booking,
+        lease: Lease,
+        step: SagaStep,
+        log: LogEntry,
+    ) -> Result<(), SagaError> {
+        b.step = step;
+        self.store
+            .save(
+                b,
+                lease.0,
+                Change {
+                    log: vec![log],
+                    ..Change::default()
+                },
+            )
+            .await?;
+        Ok(())
+    }
+}

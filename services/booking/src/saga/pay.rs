@@ -1,0 +1,193 @@
+//! payBooking and cancelBooking: the customer-driven transitions.
+
+use boxoffice_auth::Caller;
+use boxoffice_payments::domain::{CardInput, PaymentStatus};
+use boxoffice_payments::model::CreatePayment;
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{Lease, Saga, SagaError};
+use crate::clients::PayError;
+use crate::domain::{BookingStatus, SagaStep, charge_key};
+use crate::store::{Booking, LogEntry};
+
+fn not_payable(b: &Booking) -> SagaError {
+    match b.status {
+        BookingStatus::Expired => SagaError::HoldExpired("the booking expired".into()),
+        _ if b.step.in_flight() => SagaError::Busy,
+        status => SagaError::BadInput(format!("a {} booking cannot be paid", status.as_str())),
+    }
+}
+
+impl Saga {
+    pub async fn pay(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        card: CardInput,
+        client_key: &str,
+    ) -> Result<Booking, SagaError> {
+        let key = client_key.trim();
+        if key.is_empty() || key.len() > 255 {
+            return Err(SagaError::BadInput(
+                "idempotencyKey must have 1 to 255 characters".into(),
+            ));
+        }
+        let b = self.visible(caller, id).await?;
+        if b.status == BookingStatus::Confirmed {
+            // A retried payBooking after success: answer with the booking, charge nothing.
+            return Ok(b);
+        }
+        let lease = self.lease(id).await?.ok_or(SagaError::Busy)?;
+        let outcome = self.pay_leased(id, lease, card, key).await;
+        self.unlease(id, lease).await;
+        outcome
+    }
+
+    async fn pay_leased(
+        &self,
+        id: Uuid,
+        lease: Lease,
+        card: CardInput,
+        client_key: &str,
+    ) -> Result<Booking, SagaError> {
+        let mut b = self.reload(id).await?;
+        if b.status == BookingStatus::Confirmed {
+            return Ok(b);
+        }
+        if b.status != BookingStatus::Pending || b.step != SagaStep::Held {
+            return Err(not_payable(&b));
+        }
+        self.ensure_hold(&mut b, lease).await?;
+
+        // The same customer key again is a retry of the same attempt (same payments key,
+        // so it cannot charge twice); a new key is a new attempt, e.g. another card.
+        let attempt = if b.client_key.as_deref() == Some(client_key) && b.attempt > 0 {
+            b.attempt
+        } else {
+            b.attempt + 1
+        };
+        b.attempt = attempt;
+        b.client_key = Some(client_key.to_owned());
+        let detail = Some(format!("attempt {attempt}"));
+        let log = LogEntry::new(SagaStep::Charging, "started", detail);
+        self.record(&mut b, lease, SagaStep::Charging, log).await?;
+
+        let request = CreatePayment {
+            booking_id: b.id,
+            amount: b.total_amount,
+            currency: b.currency.clone(),
+            card,
+        };
+        let charged = self
+            .payments
+            .charge(&charge_key(b.id, attempt), &request)
+            .await;
+        match charged {
+            Ok(p) if p.status == PaymentStatus::Succeeded => {
+                b.payment_id = Some(p.id);
+                let log = LogEntry::new(SagaStep::Charging, "done", Some(p.id.to_string()));
+                self.record(&mut b, lease, SagaStep::Charged, log).await?;
+                if let Some(halt) = &self.faults.halt_after_charge {
+                    halt.notify_one();
+                    std::future::pending::<()>().await;
+                }
+                self.drive(&mut b, lease).await?;
+                match b.status {
+                    BookingStatus::Confirmed => Ok(b),
+                    BookingStatus::Refunded => Err(SagaError::HoldExpired(
+                        "the seats were lost before the payment completed; it was refunded".into(),
+                    )),
+                    _ => Err(SagaError::Unavailable(
+                        "payment received; the confirmation will complete shortly".into(),
+                    )),
+                }
+            }
+            Ok(p) if p.status == PaymentStatus::Processing => Err(SagaError::Unavailable(
+                "the payment is still processing; it will be settled automatically".into(),
+            )),
+            Ok(p) => {
+                let reason = p
+                    .decline_code
+                    .map_or_else(|| "declined".to_owned(), |c| format!("{c:?}"));
+                let log = LogEntry::new(SagaStep::Charging, "failed", Some(reason.clone()));
+                self.record(&mut b, lease, SagaStep::Held, log).await?;
+                Err(SagaError::PaymentDeclined(format!(
+                    "the card was declined ({reason}); try another card"
+                )))
+            }
+            Err(PayError::Rejected { title, .. }) => {
+                let log = LogEntry::new(SagaStep::Charging, "failed", Some(title.clone()));
+                self.record(&mut b, lease, SagaStep::Held, log).await?;
+                Err(SagaError::BadInput(title))
+            }
+            // Outcome unknown: the step stays `charging`; recovery asks payments later.
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Makes sure a live hold covers the seats before any money moves: an expired hold is
+    /// replaced by a new one on the same seats if they are still free (HOLD_EXPIRED if not).
+    async fn ensure_hold(&self, b: &mut Booking, lease: Lease) -> Result<(), SagaError> {
+        let margin = chrono::Duration::from_std(self.config.hold_margin).unwrap_or_default();
+        let fresh = b.hold_expires_at.is_some_and(|t| t > Utc::now() + margin);
+        if fresh {
+            let hold = self.cinema.get_hold(b.hold_id).await?;
+            let state = boxoffice_proto::cinema::v1::HoldState::try_from(hold.state);
+            if state == Ok(boxoffice_proto::cinema::v1::HoldState::Held) {
+                return Ok(());
+            }
+        }
+        self.cinema.release(b.hold_id).await.or_else(|e| match e {
+            crate::clients::CinemaError::HoldGone => Ok(()),
+            other => Err(other),
+        })?;
+        b.hold_id = Uuid::now_v7();
+        let log = LogEntry::new(SagaStep::Holding, "started", Some("re-hold".into()));
+        self.record(b, lease, SagaStep::Holding, log).await?;
+        self.hold(b, lease).await
+    }
+
+    pub async fn cancel(&self, caller: &Caller, id: Uuid) -> Result<Booking, SagaError> {
+        self.visible(caller, id).await?;
+        let lease = self.lease(id).await?.ok_or(SagaError::Busy)?;
+        let outcome = self.cancel_leased(id, lease).await;
+        self.unlease(id, lease).await;
+        outcome
+    }
+
+    async fn cancel_leased(&self, id: Uuid, lease: Lease) -> Result<Booking, SagaError> {
+        let mut b = self.reload(id).await?;
+        match (b.status, b.step) {
+            (BookingStatus::Pending, SagaStep::Held) => {
+                b.closing_status = Some(BookingStatus::Cancelled);
+                let log = LogEntry::new(SagaStep::Releasing, "started", Some("cancel".into()));
+                self.record(&mut b, lease, SagaStep::Releasing, log).await?;
+            }
+            (BookingStatus::Confirmed, SagaStep::Confirmed) => {
+                if !self
+                    .config
+                    .refund_policy
+                    .allows(b.details.starts_at, Utc::now())
+                {
+                    return Err(SagaError::BadInput(
+                        "too late to cancel: refunds end before the show per the refund policy"
+                            .into(),
+                    ));
+                }
+                b.closing_status = Some(BookingStatus::Refunded);
+                let log = LogEntry::new(SagaStep::Refunding, "started", Some("cancel".into()));
+                self.record(&mut b, lease, SagaStep::Refunding, log).await?;
+            }
+            (_, step) if step.in_flight() => return Err(SagaError::Busy),
+            (status, _) => {
+                return Err(SagaError::BadInput(format!(
+                    "a {} booking cannot be cancelled",
+                    status.as_str()
+                )));
+            }
+        }
+        self.drive(&mut b, lease).await?;
+        Ok(b)
+    }
+}

@@ -1,0 +1,106 @@
+//! The booking service's settings (`[booking]` in the config file, `BOXOFFICE_BOOKING__*`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use boxoffice_config::Secret;
+use serde::{Deserialize, Serialize};
+
+use crate::clients::CallPolicy;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// GraphQL (HTTP and WebSocket), health and metrics.
+    pub listen: SocketAddr,
+    /// `postgres://…` or `sqlite:…`; the caller connects (see [`crate::MIGRATIONS`]).
+    pub database_url: String,
+    pub max_connections: u32,
+    pub cinema_grpc_url: String,
+    pub payments_url: String,
+    /// The payments service credential (ADR 0201); `payments_token_file` takes precedence.
+    pub payments_token: Secret,
+    pub payments_token_file: Option<PathBuf>,
+    pub users_url: String,
+    /// A paid booking may be cancelled (and refunded) until this long before the show.
+    pub refund_cutoff_minutes: u32,
+    /// How long seats are held while the customer pays.
+    pub hold_ttl_secs: u64,
+    pub max_seats_per_booking: usize,
+    /// Per attempt, for cinema and users calls.
+    pub call_timeout_ms: u64,
+    /// Per attempt, for payments calls: above the payments service's processor timeout.
+    pub payments_timeout_ms: u64,
+    /// Attempts in total for idempotent calls.
+    pub retry_attempts: u32,
+    pub retry_base_ms: u64,
+    /// Consecutive failures that open a dependency's circuit breaker.
+    pub breaker_threshold: u32,
+    pub breaker_cooldown_ms: u64,
+    /// How long one driver owns a booking's saga; must exceed the longest step.
+    pub lease_secs: u64,
+    pub recovery_interval_ms: u64,
+    /// An in-flight step untouched this long (and unleased) is resumed by recovery.
+    pub stuck_after_ms: u64,
+    pub expiry_interval_ms: u64,
+    pub relay_poll_interval_ms: u64,
+    pub max_query_depth: usize,
+    pub max_query_complexity: usize,
+    pub max_query_bytes: usize,
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8103)),
+            database_url: String::new(),
+            max_connections: 16,
+            cinema_grpc_url: "http://127.0.0.1:50051".into(),
+            payments_url: "http://127.0.0.1:8104".into(),
+            payments_token: Secret::default(),
+            payments_token_file: None,
+            users_url: "http://127.0.0.1:8101".into(),
+            refund_cutoff_minutes: 120,
+            hold_ttl_secs: 600,
+            max_seats_per_booking: 10,
+            call_timeout_ms: 3_000,
+            payments_timeout_ms: 15_000,
+            retry_attempts: 3,
+            retry_base_ms: 100,
+            breaker_threshold: 5,
+            breaker_cooldown_ms: 5_000,
+            lease_secs: 120,
+            recovery_interval_ms: 10_000,
+            stuck_after_ms: 5_000,
+            expiry_interval_ms: 5_000,
+            relay_poll_interval_ms: 200,
+            max_query_depth: 12,
+            max_query_complexity: 2_000,
+            max_query_bytes: 64 * 1024,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+impl Settings {
+    pub(crate) fn call_policy(&self) -> CallPolicy {
+        CallPolicy {
+            timeout: Duration::from_millis(self.call_timeout_ms.max(1)),
+            attempts: self.retry_attempts.max(1),
+            base_backoff: Duration::from_millis(self.retry_base_ms),
+        }
+    }
+
+    pub(crate) fn payments_policy(&self) -> CallPolicy {
+        CallPolicy {
+            timeout: Duration::from_millis(self.payments_timeout_ms.max(1)),
+            ..self.call_policy()
+        }
+    }
+
+    pub(crate) fn cooldown(&self) -> Duration {
+        Duration::from_millis(self.breaker_cooldown_ms)
+    }
+}

@@ -1,0 +1,353 @@
+//! The SQL of the booking store, written once for both engines (`$n` placeholders, ids as
+//! `Uuid`, times as `DateTime<Utc>`). What differs (how a write transaction begins, how an
+//! event is enqueued) comes from `begin_write` and `enqueue` in the adapter's module.
+
+pub(crate) const COLUMNS: &str = "id, user_id, showtime_id, hold_id, seat_ids, seats, status, \
+     step, closing_status, total_amount, currency, hold_expires_at, attempt, client_key, \
+     payment_id, details, created_at, updated_at";
+
+/// Steps the recovery worker resumes (kept in line with `SagaStep::IN_FLIGHT`).
+pub(crate) const IN_FLIGHT: &str = "('holding', 'charging', 'charged', 'refunding', 'releasing')";
+
+pub(crate) fn corrupt(what: &str) -> crate::store::StoreError {
+    crate::store::StoreError::Corrupt(what.to_owned())
+}
+
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> Result<String, crate::store::StoreError> {
+    serde_json::to_string(value).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, crate::store::StoreError> {
+    serde_json::from_str(text).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))
+}
+
+macro_rules! booking_store_impl {
+    ($store:ident, $db:ty, $row:ty) => {
+        pub struct $store {
+            pool: sqlx::Pool<$db>,
+        }
+
+        impl $store {
+            pub fn new(pool: sqlx::Pool<$db>) -> Self {
+                Self { pool }
+            }
+        }
+
+        fn decode(row: &$row) -> Result<crate::store::Booking, crate::store::StoreError> {
+            use crate::store::sql::{corrupt, parse};
+            use sqlx::Row;
+            let status: String = row.try_get("status")?;
+            let step: String = row.try_get("step")?;
+            let closing: Option<String> = row.try_get("closing_status")?;
+            let seat_ids: String = row.try_get("seat_ids")?;
+            let seats: String = row.try_get("seats")?;
+            let details: String = row.try_get("details")?;
+            Ok(crate::store::Booking {
+                id: row.try_get("id")?,
+                user_id: row.try_get("user_id")?,
+                showtime_id: row.try_get("showtime_id")?,
+                hold_id: row.try_get("hold_id")?,
+                seat_ids: parse(&seat_ids)?,
+                seats: parse(&seats)?,
+                status: crate::domain::BookingStatus::parse(&status)
+                    .ok_or_else(|| corrupt("status"))?,
+                step: crate::domain::SagaStep::parse(&step).ok_or_else(|| corrupt("step"))?,
+                closing_status: match closing {
+                    Some(s) => Some(
+                        crate::domain::BookingStatus::parse(&s)
+                            .ok_or_else(|| corrupt("closing_status"))?,
+                    ),
+                    None => None,
+                },
+                total_amount: row.try_get("total_amount")?,
+                currency: row.try_get("currency")?,
+                hold_expires_at: row.try_get("hold_expires_at")?,
+                attempt: row.try_get("attempt")?,
+                client_key: row.try_get("client_key")?,
+                payment_id: row.try_get("payment_id")?,
+                details: parse(&details)?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        }
+
+        async fn log_entry(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            booking_id: uuid::Uuid,
+            entry: &crate::store::LogEntry,
+        ) -> Result<(), sqlx::Error> {
+            sqlx::query(
+                "INSERT INTO saga_log (id, booking_id, step, phase, detail, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(uuid::Uuid::now_v7())
+            .bind(booking_id)
+            .bind(&entry.step)
+            .bind(entry.phase)
+            .bind(&entry.detail)
+            .bind(chrono::Utc::now())
+            .execute(conn)
+            .await?;
+            Ok(())
+        }
+
+        #[async_trait::async_trait]
+        impl crate::store::BookingStore for $store {
+            async fn ping(&self) -> Result<(), crate::store::StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn insert(
+                &self,
+                b: &crate::store::Booking,
+                owner: uuid::Uuid,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                log: &crate::store::LogEntry,
+            ) -> Result<(), crate::store::StoreError> {
+                use crate::store::sql::json;
+                let mut tx = begin_write(&self.pool).await?;
+                sqlx::query(
+                    "INSERT INTO bookings (id, user_id, showtime_id, hold_id, seat_ids, seats, \
+                     status, step, closing_status, total_amount, currency, hold_expires_at, \
+                     attempt, client_key, payment_id, details, lease_owner, lease_until, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                     $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                )
+                .bind(b.id)
+                .bind(b.user_id)
+                .bind(b.showtime_id)
+                .bind(b.hold_id)
+                .bind(json(&b.seat_ids)?)
+                .bind(json(&b.seats)?)
+                .bind(b.status.as_str())
+                .bind(b.step.as_str())
+                .bind(b.closing_status.map(|s| s.as_str()))
+                .bind(b.total_amount)
+                .bind(&b.currency)
+                .bind(b.hold_expires_at)
+                .bind(b.attempt)
+                .bind(&b.client_key)
+                .bind(b.payment_id)
+                .bind(json(&b.details)?)
+                .bind(owner)
+                .bind(lease_until)
+                .bind(b.created_at)
+                .bind(b.updated_at)
+                .execute(&mut *tx)
+                .await?;
+                log_entry(&mut tx, b.id, log).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<crate::store::Booking>, crate::store::StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM bookings WHERE id = $1",
+                    crate::store::sql::COLUMNS
+                ));
+                let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(decode).transpose()
+            }
+
+            async fn for_user(
+                &self,
+                user_id: uuid::Uuid,
+            ) -> Result<Vec<crate::store::Booking>, crate::store::StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM bookings WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+                    crate::store::sql::COLUMNS
+                ));
+                let rows = sqlx::query(sql).bind(user_id).fetch_all(&self.pool).await?;
+                rows.iter().map(decode).collect()
+            }
+
+            async fn save(
+                &self,
+                b: &crate::store::Booking,
+                owner: uuid::Uuid,
+                change: crate::store::Change<'_>,
+            ) -> Result<(), crate::store::StoreError> {
+                use crate::store::sql::json;
+                let mut tx = begin_write(&self.pool).await?;
+                let updated = sqlx::query(
+                    "UPDATE bookings SET hold_id = $1, seats = $2, status = $3, step = $4, \
+                     closing_status = $5, total_amount = $6, currency = $7, \
+                     hold_expires_at = $8, attempt = $9, client_key = $10, payment_id = $11, \
+                     updated_at = $12 WHERE id = $13 AND lease_owner = $14",
+                )
+                .bind(b.hold_id)
+                .bind(json(&b.seats)?)
+                .bind(b.status.as_str())
+                .bind(b.step.as_str())
+                .bind(b.closing_status.map(|s| s.as_str()))
+                .bind(b.total_amount)
+                .bind(&b.currency)
+                .bind(b.hold_expires_at)
+                .bind(b.attempt)
+                .bind(&b.client_key)
+                .bind(b.payment_id)
+                .bind(chrono::Utc::now())
+                .bind(b.id)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+                if updated.rows_affected() != 1 {
+                    return Err(crate::store::StoreError::LeaseLost(b.id));
+                }
+                for t in change.tickets {
+                    sqlx::query(
+                        "INSERT INTO tickets (code, booking_id, seat_id, qr_svg) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(&t.code)
+                    .bind(t.booking_id)
+                    .bind(&t.seat_id)
+                    .bind(&t.qr_svg)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for entry in &change.log {
+                    log_entry(&mut tx, b.id, entry).await?;
+                }
+                if let Some(event) = change.event {
+                    enqueue(&mut tx, event).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn try_lease(
+                &self,
+                id: uuid::Uuid,
+                owner: uuid::Uuid,
+                until: chrono::DateTime<chrono::Utc>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, crate::store::StoreError> {
+                // One conditional UPDATE: of several instances racing for the row, exactly one
+                // sees it unleased, on either engine.
+                let mut tx = begin_write(&self.pool).await?;
+                let taken = sqlx::query(
+                    "UPDATE bookings SET lease_owner = $1, lease_until = $2 WHERE id = $3 \
+                     AND (lease_owner IS NULL OR lease_until < $4 OR lease_owner = $1)",
+                )
+                .bind(owner)
+                .bind(until)
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(taken.rows_affected() == 1)
+            }
+
+            async fn end_lease(
+                &self,
+                id: uuid::Uuid,
+                owner: uuid::Uuid,
+            ) -> Result<(), crate::store::StoreError> {
+                let mut tx = begin_write(&self.pool).await?;
+                sqlx::query(
+                    "UPDATE bookings SET lease_owner = NULL, lease_until = NULL \
+                     WHERE id = $1 AND lease_owner = $2",
+                )
+                .bind(id)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn tickets(
+                &self,
+                booking_id: uuid::Uuid,
+            ) -> Result<Vec<crate::store::TicketRecord>, crate::store::StoreError> {
+                let rows: Vec<(String, uuid::Uuid, String, String)> = sqlx::query_as(
+                    "SELECT code, booking_id, seat_id, qr_svg FROM tickets \
+                     WHERE booking_id = $1 ORDER BY seat_id",
+                )
+                .bind(booking_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(code, booking_id, seat_id, qr_svg)| crate::store::TicketRecord {
+                        code,
+                        booking_id,
+                        seat_id,
+                        qr_svg,
+                    })
+                    .collect())
+            }
+
+            async fn stuck(
+                &self,
+                before: chrono::DateTime<chrono::Utc>,
+                now: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> Result<Vec<uuid::Uuid>, crate::store::StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT id FROM bookings WHERE step IN {} AND updated_at < $1 \
+                     AND (lease_owner IS NULL OR lease_until < $2) ORDER BY updated_at LIMIT $3",
+                    crate::store::sql::IN_FLIGHT
+                ));
+                let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(sql)
+                    .bind(before)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(|(id,)| id).collect())
+            }
+
+            async fn expired(
+                &self,
+                before: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> Result<Vec<uuid::Uuid>, crate::store::StoreError> {
+                let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(
+                    "SELECT id FROM bookings WHERE step = 'held' AND hold_expires_at < $1 \
+                     ORDER BY hold_expires_at LIMIT $2",
+                )
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(id,)| id).collect())
+            }
+
+            async fn saga_log(
+                &self,
+                booking_id: uuid::Uuid,
+            ) -> Result<Vec<crate::store::LogEntry>, crate::store::StoreError> {
+                let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT step, phase, detail FROM saga_log WHERE booking_id = $1 \
+                     ORDER BY at, id",
+                )
+                .bind(booking_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(step, phase, detail)| crate::store::LogEntry {
+                        step,
+                        phase: match phase.as_str() {
+                            "started" => "started",
+                            "done" => "done",
+                            _ => "failed",
+                        },
+                        detail,
+                    })
+                    .collect())
+            }
+        }
+    };
+}
+
+pub(crate) use booking_store_impl;
