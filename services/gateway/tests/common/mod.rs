@@ -43,6 +43,10 @@ impl Keys {
         ))
     }
 
+    pub fn jwks(&self) -> boxoffice_auth::JwkSet {
+        self.issuer.jwks()
+    }
+
     pub fn token(&self, user: Uuid, role: Role) -> String {
         self.issuer.issue(user, role).expect("issue")
     }
