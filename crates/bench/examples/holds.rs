@@ -14,7 +14,10 @@ use boxoffice_bench::holds::{self, HoldsOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let seconds = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let seconds = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     let database_url = boxoffice_store::testing::fresh_postgres_url().await?;
     let options = HoldsOptions {
         database_url,

@@ -21,9 +21,9 @@ use serde::Serialize;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
+use crate::BenchError;
 use crate::pgbench::{self, PgbenchResult};
 use crate::stats::{Latency, histogram};
-use crate::BenchError;
 
 #[derive(Debug, Clone)]
 pub struct HoldsOptions {
@@ -91,7 +91,16 @@ pub async fn run(options: HoldsOptions) -> Result<HoldsReport, BenchError> {
     };
     let mut scenarios = Vec::new();
     for &clients in &options.clients {
-        scenarios.push(scenario("hot", &url, clients, std::slice::from_ref(&hot), options.duration).await?);
+        scenarios.push(
+            scenario(
+                "hot",
+                &url,
+                clients,
+                std::slice::from_ref(&hot),
+                options.duration,
+            )
+            .await?,
+        );
         scenarios.push(scenario("spread", &url, clients, &spread, options.duration).await?);
     }
     shutdown.cancel();
@@ -103,10 +112,17 @@ pub async fn run(options: HoldsOptions) -> Result<HoldsReport, BenchError> {
         None => Vec::new(),
     };
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-    Ok(HoldsReport { cpus, scenarios, pgbench })
+    Ok(HoldsReport {
+        cpus,
+        scenarios,
+        pgbench,
+    })
 }
 
-async fn start_service(options: &HoldsOptions, shutdown: CancellationToken) -> Result<boxoffice_cinema::Running, BenchError> {
+async fn start_service(
+    options: &HoldsOptions,
+    shutdown: CancellationToken,
+) -> Result<boxoffice_cinema::Running, BenchError> {
     let settings = boxoffice_cinema::Settings {
         http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -115,24 +131,45 @@ async fn start_service(options: &HoldsOptions, shutdown: CancellationToken) -> R
         ..boxoffice_cinema::Settings::default()
     };
     // The benchmark uses no admin endpoint: a verifier that knows no keys is enough.
-    let verifier = Arc::new(Verifier::new(KeySource::Static(JwkSet { keys: Vec::new() }), TokenRules::default()));
+    let verifier = Arc::new(Verifier::new(
+        KeySource::Static(JwkSet { keys: Vec::new() }),
+        TokenRules::default(),
+    ));
     Ok(boxoffice_cinema::start(settings, verifier, shutdown).await?)
 }
 
 /// Hot: one 400-seat showtime. Spread: `count` showtimes of 200 seats, back to back in one
 /// auditorium.
 async fn seed(database_url: &str, count: usize) -> Result<(String, Vec<String>), BenchError> {
-    let settings = PoolSettings { max_connections: 2, ..PoolSettings::default() };
-    let Database::Postgres(pool) = Database::connect(database_url, &boxoffice_cinema::MIGRATIONS, settings).await? else {
-        return Err(BenchError::Measure("the holds benchmark runs on PostgreSQL".into()));
+    let settings = PoolSettings {
+        max_connections: 2,
+        ..PoolSettings::default()
+    };
+    let Database::Postgres(pool) =
+        Database::connect(database_url, &boxoffice_cinema::MIGRATIONS, settings).await?
+    else {
+        return Err(BenchError::Measure(
+            "the holds benchmark runs on PostgreSQL".into(),
+        ));
     };
     let store = PgStore::new(pool.clone());
     let now = Utc::now();
     let cinema = store
-        .create_cinema(&CinemaInput { name: format!("Bench {}", Uuid::now_v7()), address: "Benchmark Rd".into(), time_zone: "UTC".into() }, now)
+        .create_cinema(
+            &CinemaInput {
+                name: format!("Bench {}", Uuid::now_v7()),
+                address: "Benchmark Rd".into(),
+                time_zone: "UTC".into(),
+            },
+            now,
+        )
         .await?;
-    let hot_hall = store.create_auditorium(cinema.id, "Hot", &Layout::grid(20, 20), now).await?;
-    let spread_hall = store.create_auditorium(cinema.id, "Spread", &Layout::grid(10, 20), now).await?;
+    let hot_hall = store
+        .create_auditorium(cinema.id, "Hot", &Layout::grid(20, 20), now)
+        .await?;
+    let spread_hall = store
+        .create_auditorium(cinema.id, "Spread", &Layout::grid(10, 20), now)
+        .await?;
     let movie = MovieInput {
         title: "Benchmark".into(),
         runtime_minutes: 100,
@@ -143,13 +180,33 @@ async fn seed(database_url: &str, count: usize) -> Result<(String, Vec<String>),
         release_date: None,
     };
     let movie = store.create_movie(&movie, now).await?;
-    let prices = Prices { currency: "EUR".into(), standard: 1000, premium: 1500, accessible: 800 };
+    let prices = Prices {
+        currency: "EUR".into(),
+        standard: 1000,
+        premium: 1500,
+        accessible: 800,
+    };
     let start = now + Span::days(30);
-    let showtime = |auditorium_id, n: i64| ShowtimeInput { movie_id: movie.id, auditorium_id, starts_at: start + Span::hours(3 * n), prices: prices.clone() };
-    let hot = store.create_showtime(&showtime(hot_hall.id, 0), now).await?.id.to_string();
+    let showtime = |auditorium_id, n: i64| ShowtimeInput {
+        movie_id: movie.id,
+        auditorium_id,
+        starts_at: start + Span::hours(3 * n),
+        prices: prices.clone(),
+    };
+    let hot = store
+        .create_showtime(&showtime(hot_hall.id, 0), now)
+        .await?
+        .id
+        .to_string();
     let mut spread = Vec::with_capacity(count);
     for n in 0..count {
-        spread.push(store.create_showtime(&showtime(spread_hall.id, n as i64), now).await?.id.to_string());
+        spread.push(
+            store
+                .create_showtime(&showtime(spread_hall.id, n as i64), now)
+                .await?
+                .id
+                .to_string(),
+        );
     }
     pool.close().await;
     Ok((hot, spread))
@@ -162,26 +219,50 @@ struct ClientTally {
     conflicts: u64,
 }
 
-async fn scenario(name: &'static str, url: &str, clients: usize, showtimes: &[String], duration: Duration) -> Result<ScenarioResult, BenchError> {
+async fn scenario(
+    name: &'static str,
+    url: &str,
+    clients: usize,
+    showtimes: &[String],
+    duration: Duration,
+) -> Result<ScenarioResult, BenchError> {
     let mut channels = Vec::with_capacity(clients);
     for _ in 0..clients {
         // One connection per client, as separate booking-service instances would have.
-        channels.push(SeatInventoryClient::new(Channel::from_shared(url.to_owned()).map_err(|e| BenchError::Measure(e.to_string()))?.connect().await?));
+        channels.push(SeatInventoryClient::new(
+            Channel::from_shared(url.to_owned())
+                .map_err(|e| BenchError::Measure(e.to_string()))?
+                .connect()
+                .await?,
+        ));
     }
     let started = Instant::now();
     let deadline = started + duration;
     let tasks: Vec<_> = channels
         .into_iter()
         .enumerate()
-        .map(|(n, client)| tokio::spawn(client_loop(client, showtimes.to_vec(), deadline, n as u64 + 1)))
+        .map(|(n, client)| {
+            tokio::spawn(client_loop(
+                client,
+                showtimes.to_vec(),
+                deadline,
+                n as u64 + 1,
+            ))
+        })
         .collect();
     let mut holds = histogram()?;
     let mut releases = histogram()?;
     let (mut granted, mut conflicts) = (0, 0);
     for task in tasks {
-        let tally = task.await.map_err(|e| BenchError::Measure(e.to_string()))??;
-        holds.add(&tally.holds).map_err(|e| BenchError::Measure(e.to_string()))?;
-        releases.add(&tally.releases).map_err(|e| BenchError::Measure(e.to_string()))?;
+        let tally = task
+            .await
+            .map_err(|e| BenchError::Measure(e.to_string()))??;
+        holds
+            .add(&tally.holds)
+            .map_err(|e| BenchError::Measure(e.to_string()))?;
+        releases
+            .add(&tally.releases)
+            .map_err(|e| BenchError::Measure(e.to_string()))?;
         granted += tally.granted;
         conflicts += tally.conflicts;
     }
@@ -199,8 +280,18 @@ async fn scenario(name: &'static str, url: &str, clients: usize, showtimes: &[St
     })
 }
 
-async fn client_loop(mut client: SeatInventoryClient<Channel>, showtimes: Vec<String>, deadline: Instant, seed: u64) -> Result<ClientTally, BenchError> {
-    let mut tally = ClientTally { holds: histogram()?, releases: histogram()?, granted: 0, conflicts: 0 };
+async fn client_loop(
+    mut client: SeatInventoryClient<Channel>,
+    showtimes: Vec<String>,
+    deadline: Instant,
+    seed: u64,
+) -> Result<ClientTally, BenchError> {
+    let mut tally = ClientTally {
+        holds: histogram()?,
+        releases: histogram()?,
+        granted: 0,
+        conflicts: 0,
+    };
     let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut next = move || {
         rng ^= rng << 13;
@@ -214,7 +305,12 @@ async fn client_loop(mut client: SeatInventoryClient<Channel>, showtimes: Vec<St
         let row = (b'A' + (next() % 10) as u8) as char;
         let seat = 1 + next() % 19;
         let hold_id = Uuid::now_v7().to_string();
-        let request = HoldSeatsRequest { showtime_id, seat_ids: vec![format!("{row}-{seat}"), format!("{row}-{}", seat + 1)], hold_id: hold_id.clone(), ttl_seconds: 60 };
+        let request = HoldSeatsRequest {
+            showtime_id,
+            seat_ids: vec![format!("{row}-{seat}"), format!("{row}-{}", seat + 1)],
+            hold_id: hold_id.clone(),
+            ttl_seconds: 60,
+        };
         let t = Instant::now();
         let held = client.hold_seats(request).await;
         record(&mut tally.holds, t)?;
@@ -235,7 +331,8 @@ async fn client_loop(mut client: SeatInventoryClient<Channel>, showtimes: Vec<St
 
 fn record(h: &mut hdrhistogram::Histogram<u64>, since: Instant) -> Result<(), BenchError> {
     let us = since.elapsed().as_micros().max(1) as u64;
-    h.record(us.min(h.high())).map_err(|e| BenchError::Measure(e.to_string()))
+    h.record(us.min(h.high()))
+        .map_err(|e| BenchError::Measure(e.to_string()))
 }
 
 impl HoldsReport {
@@ -245,16 +342,35 @@ impl HoldsReport {
             "| scenario | clients | holds/s | granted | conflicts | releases/s | hold p50 / p90 / p99 / max ms | release p50 / p90 / p99 / max ms |\n|---|---:|---:|---:|---:|---:|---|---|\n",
         );
         for s in &self.scenarios {
-            let l = |x: &Latency| format!("{} / {} / {} / {}", Latency::ms(x.p50_us), Latency::ms(x.p90_us), Latency::ms(x.p99_us), Latency::ms(x.max_us));
+            let l = |x: &Latency| {
+                format!(
+                    "{} / {} / {} / {}",
+                    Latency::ms(x.p50_us),
+                    Latency::ms(x.p90_us),
+                    Latency::ms(x.p99_us),
+                    Latency::ms(x.max_us)
+                )
+            };
             out.push_str(&format!(
                 "| {} | {} | {:.0} | {} | {} | {:.0} | {} | {} |\n",
-                s.scenario, s.clients, s.holds_per_sec, s.granted, s.conflicts, s.releases_per_sec, l(&s.hold_latency), l(&s.release_latency)
+                s.scenario,
+                s.clients,
+                s.holds_per_sec,
+                s.granted,
+                s.conflicts,
+                s.releases_per_sec,
+                l(&s.hold_latency),
+                l(&s.release_latency)
             ));
         }
         if !self.pgbench.is_empty() {
             out.push_str("\n| clients | pgbench -N tps | hot holds/s | hot holds+releases/s | holds / pgbench |\n|---:|---:|---:|---:|---:|\n");
             for p in &self.pgbench {
-                if let Some(hot) = self.scenarios.iter().find(|s| s.scenario == "hot" && s.clients == p.clients) {
+                if let Some(hot) = self
+                    .scenarios
+                    .iter()
+                    .find(|s| s.scenario == "hot" && s.clients == p.clients)
+                {
                     out.push_str(&format!(
                         "| {} | {:.0} | {:.0} | {:.0} | {:.0}% |\n",
                         p.clients,

@@ -17,28 +17,53 @@ pub struct PgbenchResult {
 
 /// Creates a scratch database next to `admin_url`'s, initialises it with `pgbench -i`, runs
 /// `pgbench -N` for `duration` at each client count, and drops it again.
-pub async fn run(admin_url: &str, clients: &[usize], duration: Duration) -> Result<Vec<PgbenchResult>, BenchError> {
+pub async fn run(
+    admin_url: &str,
+    clients: &[usize],
+    duration: Duration,
+) -> Result<Vec<PgbenchResult>, BenchError> {
     let name = format!("bo_bench_pgbench_{}", uuid::Uuid::now_v7().simple());
     let mut admin = PgConnection::connect(admin_url).await?;
     // The name is made of hex digits above, so formatting it into DDL is safe.
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await?;
+    let url = format!(
+        "{}/{name}",
+        admin_url
+            .rsplit_once('/')
+            .map_or(admin_url, |(base, _)| base)
+    );
     let outcome = measure(&url, clients, duration).await;
-    let dropped = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut admin).await;
+    let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&mut admin)
+    .await;
     let results = outcome?;
     dropped?;
     Ok(results)
 }
 
-async fn measure(url: &str, clients: &[usize], duration: Duration) -> Result<Vec<PgbenchResult>, BenchError> {
+async fn measure(
+    url: &str,
+    clients: &[usize],
+    duration: Duration,
+) -> Result<Vec<PgbenchResult>, BenchError> {
     pgbench(&["-i", "-q", "-s", "1", url]).await?;
     let mut results = Vec::new();
     for &c in clients {
         let seconds = duration.as_secs().max(1).to_string();
         let count = c.to_string();
         let threads = c.clamp(1, 2).to_string();
-        let output = pgbench(&["-N", "-n", "-c", &count, "-j", &threads, "-T", &seconds, url]).await?;
-        results.push(PgbenchResult { clients: c, tps: parse_tps(&output)? });
+        let output = pgbench(&[
+            "-N", "-n", "-c", &count, "-j", &threads, "-T", &seconds, url,
+        ])
+        .await?;
+        results.push(PgbenchResult {
+            clients: c,
+            tps: parse_tps(&output)?,
+        });
     }
     Ok(results)
 }
@@ -50,7 +75,9 @@ async fn pgbench(args: &[&str]) -> Result<String, BenchError> {
         .await
         .map_err(|e| BenchError::Pgbench(format!("cannot run pgbench: {e}")))?;
     if !output.status.success() {
-        return Err(BenchError::Pgbench(String::from_utf8_lossy(&output.stderr).into_owned()));
+        return Err(BenchError::Pgbench(
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

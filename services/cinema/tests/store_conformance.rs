@@ -274,6 +274,15 @@ async fn release_frees_the_seats_and_is_idempotent(engine: Engine) {
         .await
         .expect("release again");
     assert!(changes.is_empty());
+    // A retried HoldSeats of the released hold answers with the recorded hold, holding nothing.
+    let (retry, changes) = w
+        .store
+        .hold(&hold, t0())
+        .await
+        .expect("retry after release");
+    assert_eq!(retry.state, HoldState::Released);
+    assert!(changes.is_empty());
+    assert_eq!(status_of(&w, "A-9", t0()).await, SeatStatus::Available);
     assert!(matches!(
         w.store.confirm(hold.hold_id, t0()).await,
         Err(StoreError::HoldReleased)

@@ -42,7 +42,9 @@ macro_rules! inventory_sql {
             Ok(sqlx::query_as(LOCK_SEATS).bind(showtime_id).bind(seat_arg(seat_ids)).fetch_all(&mut **tx).await?)
         }
 
-        async fn load_hold(tx: &mut Tx, hold_id: Uuid, now: DateTime<Utc>) -> StoreResult<Option<HoldRecord>> {
+        /// The hold with its seats' current views; `with_seats: false` leaves `seats` empty for
+        /// writers that fill it from the rows they lock anyway.
+        async fn load_hold(tx: &mut Tx, hold_id: Uuid, now: DateTime<Utc>, with_seats: bool) -> StoreResult<Option<HoldRecord>> {
             let row: Option<HoldRow> = sqlx::query_as(LOAD_HOLD).bind(hold_id).fetch_optional(&mut **tx).await?;
             let Some((showtime_id, seat_ids, status, expires_at, amount, currency)) = row else {
                 return Ok(None);
@@ -51,21 +53,25 @@ macro_rules! inventory_sql {
             if state == HoldState::Held && expires_at <= now {
                 state = HoldState::Expired;
             }
-            let prices = prices_of(tx, showtime_id).await?;
-            let rows: Vec<SeatRow> = sqlx::query_as(concat!(
-                "SELECT seat_id, row_label, number, seat_type, status, hold_id, held_until FROM showtime_seats ",
-                "WHERE showtime_id = $1 AND ", $in_seats, " ORDER BY row_label", $collate, ", number"))
-                .bind(showtime_id).bind(seat_arg(&seat_ids.0)).fetch_all(&mut **tx).await?;
-            let seats = rows.iter().map(|r| seat_view(r, &prices, now)).collect::<StoreResult<Vec<_>>>()?;
-            Ok(Some(HoldRecord {
+            let mut record = HoldRecord {
                 id: hold_id,
                 showtime_id,
                 seat_ids: seat_ids.0,
                 state,
                 expires_at,
                 total: Money { amount, currency },
-                seats,
-            }))
+                seats: Vec::new(),
+            };
+            if !with_seats {
+                return Ok(Some(record));
+            }
+            let prices = prices_of(tx, showtime_id).await?;
+            let rows: Vec<SeatRow> = sqlx::query_as(concat!(
+                "SELECT seat_id, row_label, number, seat_type, status, hold_id, held_until FROM showtime_seats ",
+                "WHERE showtime_id = $1 AND ", $in_seats, " ORDER BY row_label", $collate, ", number"))
+                .bind(showtime_id).bind(seat_arg(&record.seat_ids)).fetch_all(&mut **tx).await?;
+            record.seats = rows.iter().map(|r| seat_view(r, &prices, now)).collect::<StoreResult<Vec<_>>>()?;
+            Ok(Some(record))
         }
 
         /// Moves the seats of `hold_id` among `seat_ids` to `status` and reports the changes.
@@ -89,6 +95,14 @@ macro_rules! inventory_sql {
 
         /// The committed changes in seat order (RETURNING promises no order), so watchers
         /// see one operation's seats in a stable order.
+        fn same_request(existing: HoldRecord, request: &HoldRequest, wanted: &[String]) -> StoreResult<(HoldRecord, Vec<SeatChange>)> {
+            if existing.showtime_id == request.showtime_id && existing.seat_ids == wanted {
+                Ok((existing, Vec::new()))
+            } else {
+                Err(StoreError::HoldIdReused)
+            }
+        }
+
         fn changes(showtime_id: Uuid, mut changed: Vec<(String, i64)>, status: SeatStatus) -> Vec<SeatChange> {
             changed.sort_by_cached_key(|(seat_id, _)| seat_id.parse::<crate::domain::SeatId>().ok());
             changed.into_iter().map(|(seat_id, version)| SeatChange { showtime_id, seat_id, status, version }).collect()
@@ -124,14 +138,12 @@ macro_rules! inventory_sql {
                     let missing: Vec<&String> = wanted.iter().filter(|w| !rows.iter().any(|r| &r.0 == *w)).collect();
                     return Err(StoreError::NotFound(format!("seat {}", missing.first().map_or("", |s| s.as_str()))));
                 }
-                // Looked up after the seat locks: a concurrent retry of this very hold has then
-                // either committed (and is found here) or not started its writes.
-                if let Some(existing) = load_hold(&mut tx, request.hold_id, now).await? {
-                    return if existing.showtime_id == request.showtime_id && existing.seat_ids == wanted {
-                        Ok((existing, Vec::new()))
-                    } else {
-                        Err(StoreError::HoldIdReused)
-                    };
+                // A retry of a hold that is still on its seats: answer as the first time. Checked
+                // on the locked rows, so a concurrent first attempt has committed by now.
+                if rows.iter().all(|r| r.5 == Some(request.hold_id)) {
+                    if let Some(existing) = load_hold(&mut tx, request.hold_id, now, true).await? {
+                        return same_request(existing, request, &wanted);
+                    }
                 }
                 let taken: Vec<String> = rows.iter()
                     .filter(|r| SeatStatus::effective(&r.4, r.6, now) != SeatStatus::Available)
@@ -156,10 +168,12 @@ macro_rules! inventory_sql {
                     .bind(total).bind(&prices.currency).bind(now)
                     .execute(&mut *tx).await;
                 if let Err(e) = inserted {
-                    // The same hold_id raced in on other seats and won: same answer as a lookup.
+                    // The hold id exists already (a retry after release or expiry, or a reuse
+                    // for other seats): undo this attempt and answer from the recorded hold.
                     if boxoffice_store::is_unique_violation(&e) {
-                        drop(tx);
-                        return Err(StoreError::HoldIdReused);
+                        tx.rollback().await?;
+                        let existing = self.get_hold(request.hold_id, now).await?;
+                        return same_request(existing, request, &wanted);
                     }
                     return Err(e.into());
                 }
@@ -181,9 +195,12 @@ macro_rules! inventory_sql {
             async fn confirm(&self, hold_id: Uuid, now: DateTime<Utc>) -> StoreResult<(HoldRecord, Vec<SeatChange>)> {
                 let now = db_time(now);
                 let mut tx = self.write_tx().await?;
-                let mut hold = load_hold(&mut tx, hold_id, now).await?.ok_or_else(|| StoreError::NotFound("hold".into()))?;
+                let mut hold = load_hold(&mut tx, hold_id, now, false).await?.ok_or_else(|| StoreError::NotFound("hold".into()))?;
                 match hold.state {
-                    HoldState::Confirmed => return Ok((hold, Vec::new())),
+                    HoldState::Confirmed => {
+                        drop(tx);
+                        return Ok((self.get_hold(hold_id, now).await?, Vec::new()));
+                    }
                     HoldState::Released => return Err(StoreError::HoldReleased),
                     HoldState::Expired => return Err(StoreError::HoldExpired),
                     HoldState::Held => {}
@@ -194,6 +211,8 @@ macro_rules! inventory_sql {
                 if !still_ours {
                     return Err(StoreError::HoldExpired);
                 }
+                let prices = prices_of(&mut tx, hold.showtime_id).await?;
+                hold.seats = rows.iter().map(|r| seat_view(r, &prices, now)).collect::<StoreResult<Vec<_>>>()?;
                 let changes = set_seats(&mut tx, hold.showtime_id, &hold.seat_ids, hold_id, SeatStatus::Sold).await?;
                 set_hold_state(&mut tx, hold_id, HoldState::Confirmed, now).await?;
                 announce(&mut tx, &changes).await?;
@@ -206,13 +225,18 @@ macro_rules! inventory_sql {
             async fn release(&self, hold_id: Uuid, now: DateTime<Utc>) -> StoreResult<(HoldRecord, Vec<SeatChange>)> {
                 let now = db_time(now);
                 let mut tx = self.write_tx().await?;
-                let mut hold = load_hold(&mut tx, hold_id, now).await?.ok_or_else(|| StoreError::NotFound("hold".into()))?;
+                let mut hold = load_hold(&mut tx, hold_id, now, false).await?.ok_or_else(|| StoreError::NotFound("hold".into()))?;
                 match hold.state {
                     HoldState::Confirmed => return Err(StoreError::HoldConfirmed),
-                    HoldState::Released => return Ok((hold, Vec::new())),
+                    HoldState::Released => {
+                        drop(tx);
+                        return Ok((self.get_hold(hold_id, now).await?, Vec::new()));
+                    }
                     HoldState::Held | HoldState::Expired => {}
                 }
-                lock_seats(&mut tx, hold.showtime_id, &hold.seat_ids).await?;
+                let rows = lock_seats(&mut tx, hold.showtime_id, &hold.seat_ids).await?;
+                let prices = prices_of(&mut tx, hold.showtime_id).await?;
+                hold.seats = rows.iter().map(|r| seat_view(r, &prices, now)).collect::<StoreResult<Vec<_>>>()?;
                 let changes = set_seats(&mut tx, hold.showtime_id, &hold.seat_ids, hold_id, SeatStatus::Available).await?;
                 set_hold_state(&mut tx, hold_id, HoldState::Released, now).await?;
                 announce(&mut tx, &changes).await?;
@@ -228,7 +252,7 @@ macro_rules! inventory_sql {
 
             async fn get_hold(&self, hold_id: Uuid, now: DateTime<Utc>) -> StoreResult<HoldRecord> {
                 let mut tx = self.pool.begin().await?;
-                let hold = load_hold(&mut tx, hold_id, now).await?;
+                let hold = load_hold(&mut tx, hold_id, now, true).await?;
                 tx.commit().await?;
                 hold.ok_or_else(|| StoreError::NotFound("hold".into()))
             }
