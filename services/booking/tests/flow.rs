@@ -1,0 +1,264 @@
+//! The whole customer journey against the real users, cinema and payments services:
+//! browse → createBooking → payBooking (declined, then paid) → tickets → booking.confirmed →
+//! cancelBooking → refund; and a pending booking cancelled → seats free again.
+
+mod common;
+
+use std::time::Duration;
+
+use boxoffice_booking::saga::Faults;
+use common::*;
+use serde_json::{Value, json};
+
+const FUTURE_SHOW: &str = "2030-01-01T18:00:00Z";
+
+async fn whole_flow(engine: Engine) {
+    let cluster = Cluster::start(engine).await;
+    let seeded = cluster.seed(3, 6, FUTURE_SHOW).await;
+    let (bus, events) = memory_bus().await;
+    let db = database_url(engine).await;
+    let booking = Booking::start(
+        &cluster,
+        cluster.booking_settings(&db),
+        bus,
+        Faults::default(),
+    )
+    .await;
+    let url = booking.url();
+    let (user_id, token) = cluster.customer("Ada").await;
+
+    // Browse: the catalog and the seat map through the cinema service.
+    let browse = gql(
+        &url,
+        None,
+        "query($m: ID!) { movies { id title showtimes { id } } cinemas { name address timeZone } \
+         showtimes(movieId: $m) { id startsAt endsAt auditorium { name } movie { title } \
+         cinema { name } seatMap { rows { label seats { id status type price { amount currency } } } } } }",
+        json!({"m": seeded.movie_id}),
+    )
+    .await;
+    assert!(browse["errors"].is_null(), "{browse}");
+    assert_eq!(browse["data"]["movies"][0]["title"], "Heat");
+    assert_eq!(browse["data"]["cinemas"][0]["timeZone"], "Europe/Berlin");
+    let showtime = &browse["data"]["showtimes"][0];
+    assert_eq!(showtime["id"], seeded.showtime_id.as_str());
+    assert_eq!(showtime["movie"]["title"], "Heat");
+    assert_eq!(showtime["seatMap"]["rows"][0]["seats"][0]["id"], "A-1");
+    assert_eq!(
+        showtime["seatMap"]["rows"][0]["seats"][0]["status"],
+        "AVAILABLE"
+    );
+    assert_eq!(
+        showtime["seatMap"]["rows"][0]["seats"][0]["price"]["amount"],
+        1200
+    );
+
+    // Book two seats: held, PENDING, total from the showtime's prices.
+    let created = create_booking(&url, &token, &seeded.showtime_id, &["A-1", "A-2"]).await;
+    assert!(created["errors"].is_null(), "{created}");
+    let b = &created["data"]["createBooking"];
+    let booking_id = b["id"].as_str().expect("id").to_owned();
+    assert_eq!(b["status"], "PENDING");
+    assert_eq!(b["total"], json!({"amount": 2400, "currency": "EUR"}));
+    assert!(b["holdExpiresAt"].is_string());
+    assert_eq!(b["seats"][0]["status"], "HELD");
+    let states = cluster.seat_states(&seeded.showtime_id).await;
+    assert!(
+        states.iter().filter(|s| s.1 == "held").count() == 2,
+        "{states:?}"
+    );
+
+    // A declined card: PAYMENT_DECLINED, still PENDING, another card may be tried.
+    let declined = pay_booking(&url, &token, &booking_id, CARD_DECLINED, "try-1").await;
+    assert_eq!(
+        error_code(&declined).as_deref(),
+        Some("PAYMENT_DECLINED"),
+        "{declined}"
+    );
+    let after = booking_status(&url, &token, &booking_id).await;
+    assert_eq!(after["data"]["booking"]["status"], "PENDING");
+
+    // A good card: CONFIRMED with one ticket per seat.
+    let paid = pay_booking(&url, &token, &booking_id, CARD_OK, "try-2").await;
+    assert!(paid["errors"].is_null(), "{paid}");
+    let b = &paid["data"]["payBooking"];
+    assert_eq!(b["status"], "CONFIRMED");
+    let tickets = b["tickets"].as_array().expect("tickets");
+    assert_eq!(tickets.len(), 2);
+    assert_ne!(tickets[0]["code"], tickets[1]["code"]);
+    assert!(tickets[0]["qrSvg"].as_str().expect("svg").contains("<svg"));
+    assert!(tickets[0]["code"].as_str().expect("code").len() >= 26);
+
+    // Paying again with the same key is a replay: no second charge.
+    let again = pay_booking(&url, &token, &booking_id, CARD_OK, "try-2").await;
+    assert_eq!(
+        again["data"]["payBooking"]["status"], "CONFIRMED",
+        "{again}"
+    );
+    assert_eq!(captures(&cluster, &booking_id).await, vec![(2400, 0)]);
+    let states = cluster.seat_states(&seeded.showtime_id).await;
+    assert_eq!(
+        states.iter().filter(|s| s.1 == "sold").count(),
+        2,
+        "{states:?}"
+    );
+
+    // booking.confirmed carries what the notification needs.
+    eventually("booking.confirmed", || async {
+        !events.of_type("booking.confirmed").is_empty()
+    })
+    .await;
+    let confirmed = events.of_type("booking.confirmed");
+    assert_eq!(confirmed.len(), 1);
+    let data = &confirmed[0].data;
+    assert_eq!(data["booking_id"], booking_id.as_str());
+    assert_eq!(data["user_id"], user_id.to_string());
+    assert!(
+        data["recipient"]["email"]
+            .as_str()
+            .expect("email")
+            .starts_with("ada-")
+    );
+    assert_eq!(data["recipient"]["name"], "Ada");
+    assert_eq!(data["movie_title"], "Heat");
+    assert_eq!(data["cinema"]["address"], "1 Main St");
+    assert_eq!(data["cinema"]["time_zone"], "Europe/Berlin");
+    assert_eq!(data["seats"], json!(["A-1", "A-2"]));
+    assert_eq!(data["tickets"].as_array().expect("tickets").len(), 2);
+    assert_eq!(data["total"], json!({"amount": 2400, "currency": "EUR"}));
+
+    // Cancel the paid booking long before the show: refunded in full.
+    let cancelled = cancel_booking(&url, &token, &booking_id).await;
+    assert!(cancelled["errors"].is_null(), "{cancelled}");
+    assert_eq!(cancelled["data"]["cancelBooking"]["status"], "REFUNDED");
+    assert_eq!(captures(&cluster, &booking_id).await, vec![(2400, 2400)]);
+    eventually("booking.refunded", || async {
+        events.of_type("booking.refunded").len() == 1
+    })
+    .await;
+    let mine = gql(
+        &url,
+        Some(&token),
+        "{ myBookings { id status } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(mine["data"]["myBookings"][0]["status"], "REFUNDED");
+}
+
+/// (amount, amount_refunded) of the succeeded payments of a booking.
+async fn captures(cluster: &Cluster, booking_id: &str) -> Vec<(i64, i64)> {
+    let id = uuid::Uuid::parse_str(booking_id).expect("uuid");
+    let sql = "SELECT amount, amount_refunded FROM payments WHERE booking_id = $1 AND status = 'succeeded'";
+    match &cluster.payments_db {
+        boxoffice_store::Database::Postgres(pool) => {
+            sqlx::query_as(sql).bind(id).fetch_all(pool).await
+        }
+        boxoffice_store::Database::Sqlite(pool) => {
+            sqlx::query_as(sql).bind(id).fetch_all(pool).await
+        }
+    }
+    .expect("payments")
+}
+
+async fn pending_cancel_frees_the_seats_and_subscribers_see_it(engine: Engine) {
+    let cluster = Cluster::start(engine).await;
+    let seeded = cluster.seed(2, 4, FUTURE_SHOW).await;
+    let (bus, events) = memory_bus().await;
+    let db = database_url(engine).await;
+    let booking = Booking::start(
+        &cluster,
+        cluster.booking_settings(&db),
+        bus,
+        Faults::default(),
+    )
+    .await;
+    let url = booking.url();
+    let (_, token) = cluster.customer("Bo").await;
+
+    // GraphiQL on GET.
+    let page = reqwest::get(&url)
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.to_lowercase().contains("graphiql"));
+
+    let mut ws = WsClient::connect(booking.addr).await;
+    ws.subscribe(
+        "1",
+        "subscription($id: ID!) { seatMapUpdates(showtimeId: $id) { showtimeId seatId status version } }",
+        json!({"id": seeded.showtime_id}),
+    )
+    .await;
+    // The subscription is live once changes arrive; poke seat B-4 until one does.
+    let mut first = None;
+    for _ in 0..50 {
+        let poke = create_booking(&url, &token, &seeded.showtime_id, &["B-4"]).await;
+        let id = poke["data"]["createBooking"]["id"]
+            .as_str()
+            .expect("poke")
+            .to_owned();
+        cancel_booking(&url, &token, &id).await;
+        first = ws.next_json(Duration::from_millis(300)).await;
+        if first.is_some() {
+            break;
+        }
+    }
+    let first = first.expect("a seat update");
+    assert_eq!(first["type"], "next", "{first}");
+
+    let created = create_booking(&url, &token, &seeded.showtime_id, &["A-3"]).await;
+    let booking_id = created["data"]["createBooking"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut saw: Vec<Value> = Vec::new();
+    while let Some(message) = ws.next_json(Duration::from_secs(10)).await {
+        let update = message["payload"]["data"]["seatMapUpdates"].clone();
+        saw.push(update.clone());
+        if update["seatId"] == "A-3" && update["status"] == "HELD" {
+            break;
+        }
+    }
+    assert!(
+        saw.iter()
+            .any(|u| u["seatId"] == "A-3" && u["status"] == "HELD"),
+        "{saw:?}"
+    );
+
+    let cancelled = cancel_booking(&url, &token, &booking_id).await;
+    assert_eq!(
+        cancelled["data"]["cancelBooking"]["status"], "CANCELLED",
+        "{cancelled}"
+    );
+    let states = cluster.seat_states(&seeded.showtime_id).await;
+    assert!(states.iter().all(|s| s.1 == "available"), "{states:?}");
+    // Cancelling again is a clear error, not a second release.
+    let twice = cancel_booking(&url, &token, &booking_id).await;
+    assert_eq!(
+        error_code(&twice).as_deref(),
+        Some("BAD_USER_INPUT"),
+        "{twice}"
+    );
+    eventually("booking.cancelled", || async {
+        !events.of_type("booking.cancelled").is_empty()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn whole_flow_on_postgres() {
+    whole_flow(Engine::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn whole_flow_on_sqlite() {
+    whole_flow(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancelled_pending_booking_frees_its_seats_and_subscribers_see_the_changes() {
+    pending_cancel_frees_the_seats_and_subscribers_see_it(Engine::Postgres).await;
+}
