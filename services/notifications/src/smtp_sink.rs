@@ -32,6 +32,8 @@ struct State {
     messages: Mutex<Vec<ReceivedMail>>,
     reject_patterns: Mutex<Vec<String>>,
     stalled_sessions: AtomicUsize,
+    /// Sessions between `354` and the end of the message.
+    receiving: AtomicUsize,
 }
 
 pub struct SmtpSink {
@@ -110,6 +112,11 @@ impl SmtpSink {
 
     pub fn resume(&self) {
         self.stall.send_replace(false);
+    }
+
+    /// Sessions transmitting a message right now (after `354`, before the final `.`).
+    pub fn receiving_sessions(&self) -> usize {
+        self.state.receiving.load(Ordering::SeqCst)
     }
 
     /// Sessions waiting in a stalled `DATA` right now.
@@ -193,14 +200,17 @@ async fn session(stream: TcpStream, state: Arc<State>, mut stall: watch::Receive
                     let _ = stall.wait_for(|stalled| !*stalled).await;
                     state.stalled_sessions.fetch_sub(1, Ordering::SeqCst);
                 }
-                if write
-                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                    .await
-                    .is_err()
-                {
-                    return;
+                state.receiving.fetch_add(1, Ordering::SeqCst);
+                let received = async {
+                    write
+                        .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                        .await
+                        .ok()?;
+                    read_data(&mut reader).await
                 }
-                let Some(data) = read_data(&mut reader).await else {
+                .await;
+                state.receiving.fetch_sub(1, Ordering::SeqCst);
+                let Some(data) = received else {
                     return; // the client went away mid-message: nothing was accepted
                 };
                 state

@@ -37,7 +37,7 @@ pub fn test_settings(amqp_url: Option<String>) -> Settings {
         retry_base_ms: 50,
         retry_max_ms: 200,
         max_attempts: 3,
-        claim_ttl_ms: 1_500,
+        claim_ttl_ms: 3_000,
         done_ttl_secs: 600,
         drain_timeout_secs: 5,
         ..Settings::default()
