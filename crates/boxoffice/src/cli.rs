@@ -54,6 +54,12 @@ pub enum Command {
         #[command(flatten)]
         flags: ServiceFlags,
     },
+    /// The gateway: the single public entry point (routing, JWT checks, rate limits).
+    Gateway {
+        /// Address to listen on, e.g. 0.0.0.0:8000.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
     /// Apply every service's database migrations and exit.
     Migrate,
 }
@@ -145,6 +151,12 @@ impl Cli {
                     section.insert("grpc_addr".into(), json!(addr));
                 }
                 Some("cinema")
+            }
+            Command::Gateway { listen } => {
+                if let Some(listen) = listen {
+                    section.insert("listen".into(), json!(listen));
+                }
+                Some("gateway")
             }
             Command::Payments { flags } => {
                 flags.insert_into(&mut section, "listen");

@@ -16,6 +16,12 @@ pub struct Settings {
     pub users: boxoffice_users::Settings,
     pub cinema: boxoffice_cinema::Settings,
     pub payments: PaymentsSection,
+    pub gateway: boxoffice_gateway::Settings,
+    /// RabbitMQ for every service's events (`amqp://…`); unset means the in-process bus, which
+    /// only works when every service runs in one process (`boxoffice all`).
+    pub amqp_url: Option<String>,
+    /// Redis for cluster-wide rate limits and notification claims; unset means in memory.
+    pub redis_url: Option<String>,
 }
 
 /// The payments service takes its database URL beside its settings.
@@ -38,6 +44,9 @@ impl Default for Settings {
             },
             cinema: boxoffice_cinema::Settings::default(),
             payments: PaymentsSection::default(),
+            gateway: boxoffice_gateway::Settings::default(),
+            amqp_url: None,
+            redis_url: None,
         }
     }
 }
@@ -57,11 +66,33 @@ impl Settings {
         if self.cinema.database_url.is_empty() {
             self.cinema.database_url = boxoffice_store::sqlite_url_in(&self.data_dir, "cinema")?;
         }
+        self.derive_addresses(false);
+        if self.gateway.rate_limit.redis_url.is_none() {
+            self.gateway.rate_limit.redis_url = self.redis_url.clone();
+        }
         let payments = &self.payments.service;
         if payments.service_token.is_empty() && payments.service_token_file.is_none() {
             self.payments.service.service_token = self.internal_token("payments")?;
         }
         Ok(())
+    }
+
+    /// Services find each other at their configured listen addresses, unless an address was set
+    /// explicitly (left at its default, it is derived). `boxoffice all` calls this with
+    /// `in_process` once every service is bound: then the real addresses always win.
+    pub fn derive_addresses(&mut self, in_process: bool) {
+        let defaults = boxoffice_gateway::Settings::default();
+        let derive = |current: &str, default: &str| in_process || current == default;
+        if derive(&self.gateway.upstreams.users, &defaults.upstreams.users) {
+            self.gateway.upstreams.users = format!("http://{}", loopback_for(self.users.listen));
+        }
+        if derive(&self.gateway.upstreams.cinema, &defaults.upstreams.cinema) {
+            self.gateway.upstreams.cinema =
+                format!("http://{}", loopback_for(self.cinema.http_addr));
+        }
+        if derive(&self.gateway.jwks_url, &defaults.jwks_url) {
+            self.gateway.jwks_url = self.jwks_url();
+        }
     }
 
     /// The credential of an internal API, generated once into the data directory so that every

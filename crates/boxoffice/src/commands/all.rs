@@ -20,21 +20,25 @@ pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> 
     settings.cinema.grpc_addr = cinema.grpc_addr;
     let payments = services::start_payments(&settings, shutdown.clone()).await?;
     settings.payments.service.listen = payments.http_addr.to_string();
-    let users_url = format!("http://{}", users.running.http_addr);
-    let admin_url = format!("http://{}", cinema.http_addr);
+    settings.derive_addresses(true);
+    let gateway = services::start_gateway(&settings, shutdown.clone()).await?;
+    let gateway_url = format!("http://{}", gateway.http_addr);
 
     let credentials = if with_demo {
-        Some(load_demo(&settings, &users_url, &admin_url).await?)
+        Some(load_demo(&settings, &gateway_url).await?)
     } else {
         None
     };
     tracing::info!(
         ready_ms = started.elapsed().as_millis() as u64,
+        gateway = %gateway.http_addr,
         "boxoffice ready"
     );
-    print_banner(&settings, &users_url, &admin_url, credentials.as_ref());
+    print_banner(&settings, &gateway_url, credentials.as_ref());
 
-    let (users, cinema, payments) = tokio::join!(users.wait(), cinema.wait(), payments.wait());
+    let (users, cinema, payments, gateway) =
+        tokio::join!(users.wait(), cinema.wait(), payments.wait(), gateway.wait());
+    gateway?;
     users?;
     cinema?;
     payments?;
@@ -42,13 +46,9 @@ pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> 
 }
 
 /// Creates the demo accounts and catalog on the first start; later starts find them.
-async fn load_demo(
-    settings: &Settings,
-    users_url: &str,
-    admin_url: &str,
-) -> anyhow::Result<DemoCredentials> {
+async fn load_demo(settings: &Settings, gateway_url: &str) -> anyhow::Result<DemoCredentials> {
     let (credentials, fresh) = DemoCredentials::load_or_generate(&settings.data_dir)?;
-    let users_api = ApiClient::new(users_url);
+    let api = ApiClient::new(gateway_url);
     if fresh {
         let database = crate::settings::connect_store(
             &settings.data_dir,
@@ -67,20 +67,18 @@ async fn load_demo(
             .await
             .map_err(|e| anyhow::anyhow!("creating the demo admin: {e}"))?;
         database.close().await;
-        users_api
-            .register(
-                &credentials.customer_email,
-                &credentials.customer_password,
-                "Demo Customer",
-            )
-            .await?;
+        api.register(
+            &credentials.customer_email,
+            &credentials.customer_password,
+            "Demo Customer",
+        )
+        .await?;
         credentials.save(&settings.data_dir)?;
     }
-    let admin = users_api
+    let admin = api
         .login(&credentials.admin_email, &credentials.admin_password)
         .await?;
-    let admin_api = ApiClient::new(admin_url).with_token(admin.access_token);
-    if let Some(seeded) = demo::seed_catalog(&admin_api).await? {
+    if let Some(seeded) = demo::seed_catalog(&api.with_token(admin.access_token)).await? {
         tracing::info!(
             cinemas = seeded.cinemas,
             auditoriums = seeded.auditoriums,
@@ -92,19 +90,16 @@ async fn load_demo(
     Ok(credentials)
 }
 
-fn print_banner(
-    settings: &Settings,
-    users_url: &str,
-    admin_url: &str,
-    demo: Option<&DemoCredentials>,
-) {
+fn print_banner(settings: &Settings, gateway_url: &str, demo: Option<&DemoCredentials>) {
     println!();
     println!(
         "boxoffice is running (embedded storage in {})",
         settings.data_dir.display()
     );
-    println!("  accounts API   {users_url}/api/v1/auth/login");
-    println!("  admin API      {admin_url}/api/v1/admin/cinemas");
+    println!("  web            {gateway_url}/");
+    println!("  GraphiQL       {gateway_url}/graphql");
+    println!("  accounts API   {gateway_url}/api/v1/auth/login");
+    println!("  admin API      {gateway_url}/api/v1/admin/cinemas");
     if let Some(demo) = demo {
         println!(
             "  demo admin     {} / {}",

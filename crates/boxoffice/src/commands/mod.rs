@@ -25,6 +25,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let running = services::start_payments(&settings, shutdown_on_signal()).await?;
             Ok(running.wait().await?)
         }
+        Command::Gateway { .. } => {
+            let running = services::start_gateway(&settings, shutdown_on_signal()).await?;
+            Ok(running.wait().await?)
+        }
         Command::Migrate => migrate::run(settings).await,
     }
 }

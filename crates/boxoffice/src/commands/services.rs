@@ -61,3 +61,13 @@ pub async fn start_payments(
     tracing::info!(service = "payments", http_addr = %running.http_addr, "service ready");
     Ok(running)
 }
+
+pub async fn start_gateway(
+    settings: &Settings,
+    shutdown: CancellationToken,
+) -> anyhow::Result<boxoffice_gateway::Running> {
+    let running =
+        boxoffice_gateway::start(settings.gateway.clone(), settings.verifier(), shutdown).await?;
+    tracing::info!(service = "gateway", http_addr = %running.http_addr, "service ready");
+    Ok(running)
+}
