@@ -13,6 +13,7 @@ on_both_engines!(
     a_refund_retried_with_its_key_refunds_once,
     only_succeeded_payments_can_be_refunded,
     a_refund_of_an_unknown_payment_is_not_found,
+    the_audit_reports_a_payment_that_disagrees_with_the_ledger,
 );
 
 async fn paid(app: &TestApp, amount: i64) -> String {
@@ -51,6 +52,9 @@ async fn ten_concurrent_partial_refunds_never_exceed_the_charge(engine: Engine) 
     let db = app.database().await;
     let report = assert_audit_clean(&db).await;
     assert_eq!((report.charged, report.refunded), (1_000, 900));
+    let audit = app.get("/api/v1/ledger/audit").await;
+    assert_eq!(audit.body["ok"], true, "{audit:?}");
+    assert_eq!(audit.body["net"], 100);
     assert_eq!(
         bank(&app.url).await.refunded_total().await.expect("bank"),
         900
@@ -134,4 +138,28 @@ async fn a_refund_of_an_unknown_payment_is_not_found(engine: Engine) {
     reply.assert_problem(404);
     let db = app.database().await;
     assert_eq!(count(&db, "idempotency_keys").await, 0);
+}
+
+async fn the_audit_reports_a_payment_that_disagrees_with_the_ledger(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let payment = paid(&app, 1_000).await;
+    let clean = app.get("/api/v1/ledger/audit").await;
+    assert_eq!(clean.body["ok"], true);
+
+    // Tamper behind the service's back: the payment row now claims a refund the ledger lacks.
+    let sql = "UPDATE payments SET amount_refunded = 10";
+    match app.database().await {
+        boxoffice_store::Database::Postgres(pool) => {
+            sqlx::query(sql).execute(&pool).await.map(|_| ())
+        }
+        boxoffice_store::Database::Sqlite(pool) => {
+            sqlx::query(sql).execute(&pool).await.map(|_| ())
+        }
+    }
+    .expect("tamper");
+    let audit = app.get("/api/v1/ledger/audit").await;
+    assert_eq!(audit.body["ok"], false);
+    let violations = audit.body["violations"].as_array().expect("violations");
+    assert_eq!(violations.len(), 1, "{audit:?}");
+    assert_eq!(violations[0]["payment_id"], payment.as_str());
 }

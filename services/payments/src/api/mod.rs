@@ -31,6 +31,7 @@ pub fn router(payments: Arc<Payments>, credential: ServiceCredential) -> Router 
         .route("/api/v1/payments", post(create_payment).get(list_payments))
         .route("/api/v1/payments/{id}", get(get_payment))
         .route("/api/v1/payments/{id}/refunds", post(create_refund))
+        .route("/api/v1/ledger/audit", get(audit))
         .with_state(payments)
         .layer(axum::middleware::from_fn_with_state(
             credential,
@@ -143,4 +144,27 @@ async fn list_payments(
         .await
         .map_err(PaymentError::into_response)?;
     Ok(axum::Json(PaymentList { data }).into_response())
+}
+
+/// The ledger audit over every payment, for operators and load tests: `ok` is false and
+/// `violations` lists each broken rule when the ledger does not balance.
+async fn audit(State(payments): State<Arc<Payments>>) -> Result<Response, Response> {
+    let report = payments
+        .audit()
+        .await
+        .map_err(PaymentError::into_response)?;
+    let violations: Vec<_> = report
+        .violations
+        .iter()
+        .map(|(payment_id, violation)| serde_json::json!({"payment_id": payment_id, "violation": violation}))
+        .collect();
+    Ok(axum::Json(serde_json::json!({
+        "ok": violations.is_empty(),
+        "payments": report.payments,
+        "charged": report.charged,
+        "refunded": report.refunded,
+        "net": report.charged - report.refunded,
+        "violations": violations,
+    }))
+    .into_response())
 }
