@@ -33,7 +33,7 @@ pub trait EventPayload: Serialize + DeserializeOwned {
     const TYPE: &'static str;
 
     /// Wraps the payload in a new envelope (fresh UUIDv7 id, version 1, now).
-    fn into_envelope(&self) -> Result<EventEnvelope, serde_json::Error> {
+    fn to_envelope(&self) -> Result<EventEnvelope, serde_json::Error> {
         EventEnvelope::new(Self::TYPE, self)
     }
 
@@ -203,7 +203,7 @@ mod tests {
             name: "Ada".into(),
             phone: None,
         };
-        let envelope = event.into_envelope().expect("envelope");
+        let envelope = event.to_envelope().expect("envelope");
         assert_eq!(envelope.event_type, "user.registered");
         assert_eq!(envelope.version, 1);
         assert_eq!(

@@ -61,7 +61,7 @@ async fn the_confirmation_email_parses_as_mime_with_decodable_qr_codes_and_a_cal
         .expect("start");
 
     let booking = booking(7, Some("+33612345678"));
-    let event = booking.into_envelope().expect("envelope");
+    let event = booking.to_envelope().expect("envelope");
     bus.publish(&event).await.expect("publish");
     assert_eq!(sink.count(), 1, "in-process publish returns once handled");
 
@@ -179,7 +179,7 @@ async fn the_embedded_deployment_writes_one_eml_per_email_and_skips_duplicates()
     bus.publish_batch(&events[..5])
         .await
         .expect("publish duplicates");
-    bus.publish(&booking(1, None).into_envelope().expect("envelope"))
+    bus.publish(&booking(1, None).to_envelope().expect("envelope"))
         .await
         .expect("publish");
     let files: Vec<_> = std::fs::read_dir(outbox.dir())

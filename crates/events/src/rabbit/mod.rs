@@ -68,10 +68,11 @@ impl RabbitBus {
     /// A confirming channel on the publishing connection, connecting when needed.
     async fn publishing_channel(&self) -> Result<Channel, BusError> {
         let mut slot = self.publisher.lock().await;
-        if let Some((connection, channel)) = slot.as_ref() {
-            if connection.status().connected() && channel.status().connected() {
-                return Ok(channel.clone());
-            }
+        if let Some((connection, channel)) = slot.as_ref()
+            && connection.status().connected()
+            && channel.status().connected()
+        {
+            return Ok(channel.clone());
         }
         *slot = None;
         let connection = connect(&self.url).await?;

@@ -69,7 +69,7 @@ pub fn user_event(email: &str) -> EventEnvelope {
         name: "Test User".to_owned(),
         phone: None,
     }
-    .into_envelope()
+    .to_envelope()
     .expect("envelope")
 }
 

@@ -190,7 +190,7 @@ pub fn user_registered(i: usize) -> EventEnvelope {
         name: format!("User {i}"),
         phone: None,
     }
-    .into_envelope()
+    .to_envelope()
     .expect("envelope")
 }
 
@@ -240,7 +240,7 @@ pub fn stream_with_duplicates(
     let originals: Vec<EventEnvelope> = (0..unique)
         .map(|i| {
             if i % 5 == 0 {
-                booking(i, None).into_envelope().expect("envelope")
+                booking(i, None).to_envelope().expect("envelope")
             } else {
                 user_registered(i)
             }
