@@ -98,3 +98,36 @@ async fn the_consumer_reconnects_after_the_broker_closes_its_connections() {
     shutdown.cancel();
     consumer.wait().await;
 }
+
+#[tokio::test]
+async fn events_published_before_the_consumer_starts_wait_in_its_declared_queue() {
+    let vhost = TestVhost::create().await.expect("vhost");
+    let bus = RabbitBus::new(vhost.url.clone());
+    bus.declare_subscription(&subscription("q"))
+        .await
+        .expect("declare");
+    let events: Vec<_> = (0..5)
+        .map(|i| user_event(&format!("early{i}@example.com")))
+        .collect();
+    bus.publish_batch(&events).await.expect("publish");
+    assert_eq!(vhost.ready_messages("q").await.expect("depth"), 5);
+
+    let recorder = Arc::new(Recorder::default());
+    let shutdown = CancellationToken::new();
+    let consumer = bus
+        .subscribe(subscription("q"), recorder.clone(), shutdown.clone())
+        .await
+        .expect("subscribe");
+    eventually(
+        Duration::from_secs(10),
+        "the early events consumed",
+        || async { events.iter().all(|e| recorder.calls_for(e.id) == 1) },
+    )
+    .await;
+    shutdown.cancel();
+    consumer.wait().await;
+    eventually(Duration::from_secs(5), "all acknowledged", || async {
+        vhost.ready_messages("q").await.expect("depth") == 0
+    })
+    .await;
+}

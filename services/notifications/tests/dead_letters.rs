@@ -103,6 +103,18 @@ async fn malformed_invalid_and_undeliverable_events_are_dead_lettered_with_a_rea
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].event_id, good.id);
     assert!(boxoffice_events::payloads::UserRegistered::from_envelope(&good).is_ok());
+    let metrics = reqwest::get(format!("http://{}/metrics", running.http_addr))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for series in [
+        "events_dead_lettered_total{queue=\"notifications\"} 3",
+        "events_retried_total{queue=\"notifications\"} 2",
+    ] {
+        assert!(metrics.contains(series), "{series} in {metrics}");
+    }
     shutdown.cancel();
     running.wait().await;
 }

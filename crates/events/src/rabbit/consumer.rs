@@ -133,7 +133,10 @@ pub(crate) fn retry_queue(subscription: &Subscription, delay: Duration) -> Strin
     format!("{}.retry.{}ms", subscription.queue, delay.as_millis())
 }
 
-async fn declare_topology(channel: &Channel, subscription: &Subscription) -> Result<(), BusError> {
+pub(crate) async fn declare_topology(
+    channel: &Channel,
+    subscription: &Subscription,
+) -> Result<(), BusError> {
     declare_exchange(channel).await?;
     let durable = QueueDeclareOptions {
         durable: true,

@@ -85,6 +85,18 @@ impl RabbitBus {
         Ok(channel)
     }
 
+    /// Declares a subscription's queues and bindings without consuming. Events published to
+    /// the exchange before any queue is bound to them are dropped (topic exchange semantics),
+    /// so a deployment that starts producers before their consumers declares the consumers'
+    /// queues first with this.
+    pub async fn declare_subscription(&self, subscription: &Subscription) -> Result<(), BusError> {
+        let connection = connect(&self.url).await?;
+        let channel = connection.create_channel().await?;
+        let declared = consumer::declare_topology(&channel, subscription).await;
+        let _ = connection.close(200, "declared".into()).await;
+        declared
+    }
+
     async fn forget_publisher(&self) {
         if let Some((connection, _)) = self.publisher.lock().await.take() {
             let _ = connection.close(200, "reconnecting".into()).await;
