@@ -76,7 +76,7 @@ impl Default for Settings {
             stuck_after_ms: 5_000,
             expiry_interval_ms: 5_000,
             relay_poll_interval_ms: 200,
-            max_query_depth: 12,
+            max_query_depth: 10,
             max_query_complexity: 2_000,
             max_query_bytes: 64 * 1024,
             shutdown_grace_secs: 10,

@@ -30,7 +30,7 @@ fn cinema(b: &Booking) -> CinemaInfo {
 
 fn envelope(payload: &impl EventPayload) -> Result<EventEnvelope, SagaError> {
     payload
-        .into_envelope()
+        .to_envelope()
         .map_err(|e| SagaError::Internal(e.to_string()))
 }
 

@@ -8,6 +8,7 @@ pub mod ws;
 
 pub use cluster::*;
 pub use gql::*;
+#[allow(unused_imports)]
 pub use ws::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
