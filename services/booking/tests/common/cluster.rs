@@ -16,6 +16,15 @@ use serde_json::{Value, json};
 
 use super::{Engine, database_url};
 
+/// For the tests' own look into other services' databases: PostgreSQL connections are shared
+/// by every test running at once.
+fn small_pool() -> PoolSettings {
+    PoolSettings {
+        max_connections: 2,
+        ..PoolSettings::default()
+    }
+}
+
 /// Collects every event a subscription sees.
 #[derive(Default)]
 pub struct Collector(pub Mutex<Vec<EventEnvelope>>);
@@ -100,26 +109,22 @@ impl Cluster {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: cinema_url.clone(),
-            max_connections: 20,
+            max_connections: 10,
             sweep_interval_ms: 200,
             ..boxoffice_cinema::Settings::default()
         };
         let cinema = boxoffice_cinema::start(cinema_settings, verifier.clone(), shutdown.clone())
             .await
             .expect("start cinema");
-        let cinema_db = Database::connect(
-            &cinema_url,
-            &boxoffice_cinema::MIGRATIONS,
-            PoolSettings::default(),
-        )
-        .await
-        .expect("cinema db");
+        let cinema_db = Database::connect(&cinema_url, &boxoffice_cinema::MIGRATIONS, small_pool())
+            .await
+            .expect("cinema db");
 
         let payments_url = database_url(engine).await;
         let payments_settings = boxoffice_payments::Settings {
             listen: "127.0.0.1:0".into(),
             service_token: Secret::new("booking-test-credential-0123456789"),
-            max_connections: 20,
+            max_connections: 10,
             ..boxoffice_payments::Settings::default()
         };
         let payments =
@@ -129,7 +134,7 @@ impl Cluster {
         let payments_db = Database::connect(
             &payments_url,
             &boxoffice_payments::store::migrations(),
-            PoolSettings::default(),
+            small_pool(),
         )
         .await
         .expect("payments db");
@@ -179,7 +184,7 @@ impl Cluster {
         boxoffice_booking::Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: database_url.to_owned(),
-            max_connections: 20,
+            max_connections: 10,
             cinema_grpc_url: format!("http://{}", self.cinema_grpc),
             payments_url: format!("http://{}", self.payments_addr),
             payments_token: self.payments_token.clone(),
@@ -294,7 +299,7 @@ impl Booking {
             &settings.database_url,
             &boxoffice_booking::MIGRATIONS,
             PoolSettings {
-                max_connections: 20,
+                max_connections: 10,
                 ..PoolSettings::default()
             },
         )
