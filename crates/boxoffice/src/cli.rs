@@ -54,6 +54,12 @@ pub enum Command {
         #[command(flatten)]
         flags: ServiceFlags,
     },
+    /// The notifications service: emails and SMS for every event, exactly once.
+    Notifications {
+        /// Address of its health and metrics endpoints, e.g. 0.0.0.0:8105.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
     /// The gateway: the single public entry point (routing, JWT checks, rate limits).
     Gateway {
         /// Address to listen on, e.g. 0.0.0.0:8000.
@@ -151,6 +157,12 @@ impl Cli {
                     section.insert("grpc_addr".into(), json!(addr));
                 }
                 Some("cinema")
+            }
+            Command::Notifications { listen } => {
+                if let Some(listen) = listen {
+                    section.insert("listen".into(), json!(listen));
+                }
+                Some("notifications")
             }
             Command::Gateway { listen } => {
                 if let Some(listen) = listen {

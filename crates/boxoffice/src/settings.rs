@@ -17,6 +17,7 @@ pub struct Settings {
     pub cinema: boxoffice_cinema::Settings,
     pub payments: PaymentsSection,
     pub gateway: boxoffice_gateway::Settings,
+    pub notifications: boxoffice_notifications::Settings,
     /// RabbitMQ for every service's events (`amqp://…`); unset means the in-process bus, which
     /// only works when every service runs in one process (`boxoffice all`).
     pub amqp_url: Option<String>,
@@ -45,6 +46,7 @@ impl Default for Settings {
             cinema: boxoffice_cinema::Settings::default(),
             payments: PaymentsSection::default(),
             gateway: boxoffice_gateway::Settings::default(),
+            notifications: boxoffice_notifications::Settings::default(),
             amqp_url: None,
             redis_url: None,
         }
@@ -69,6 +71,16 @@ impl Settings {
         self.derive_addresses(false);
         if self.gateway.rate_limit.redis_url.is_none() {
             self.gateway.rate_limit.redis_url = self.redis_url.clone();
+        }
+        let notifications = &mut self.notifications;
+        if notifications.data_dir == boxoffice_notifications::Settings::default().data_dir {
+            notifications.data_dir = self.data_dir.clone();
+        }
+        if notifications.amqp_url.is_none() {
+            notifications.amqp_url = self.amqp_url.clone();
+        }
+        if notifications.redis_url.is_none() {
+            notifications.redis_url = self.redis_url.clone();
         }
         let payments = &self.payments.service;
         if payments.service_token.is_empty() && payments.service_token_file.is_none() {

@@ -13,13 +13,18 @@ use crate::settings::Settings;
 pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let shutdown = shutdown_on_signal();
-    let users = services::start_users(&settings, shutdown.clone()).await?;
+    let in_process = boxoffice_events::InProcessBus::new();
+    let bus = services::event_bus(&settings, &in_process, true);
+    // Consumers first, so the first events already find their queue.
+    let notifications =
+        services::start_notifications(&settings, &in_process, shutdown.clone()).await?;
+    let users = services::start_users(&settings, bus.clone(), shutdown.clone()).await?;
     settings.users.listen = users.running.http_addr;
     let cinema = services::start_cinema(&settings, shutdown.clone()).await?;
     settings.cinema.http_addr = cinema.http_addr;
     settings.cinema.grpc_addr = cinema.grpc_addr;
-    let payments = services::start_payments(&settings, shutdown.clone()).await?;
-    settings.payments.service.listen = payments.http_addr.to_string();
+    let payments = services::start_payments(&settings, bus.clone(), shutdown.clone()).await?;
+    settings.payments.service.listen = payments.running.http_addr.to_string();
     settings.derive_addresses(true);
     let gateway = services::start_gateway(&settings, shutdown.clone()).await?;
     let gateway_url = format!("http://{}", gateway.http_addr);
@@ -36,8 +41,13 @@ pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> 
     );
     print_banner(&settings, &gateway_url, credentials.as_ref());
 
-    let (users, cinema, payments, gateway) =
-        tokio::join!(users.wait(), cinema.wait(), payments.wait(), gateway.wait());
+    let (users, cinema, payments, gateway, ()) = tokio::join!(
+        users.wait(),
+        cinema.wait(),
+        payments.wait(),
+        gateway.wait(),
+        notifications.wait()
+    );
     gateway?;
     users?;
     cinema?;

@@ -22,8 +22,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(running.wait().await?)
         }
         Command::Payments { .. } => {
-            let running = services::start_payments(&settings, shutdown_on_signal()).await?;
-            Ok(running.wait().await?)
+            let bus = services::event_bus(&settings, &Default::default(), false);
+            services::start_payments(&settings, bus, shutdown_on_signal())
+                .await?
+                .wait()
+                .await
+        }
+        Command::Notifications { .. } => {
+            if settings.amqp_url.is_none() {
+                tracing::warn!(
+                    "no amqp_url: only events of this process would arrive; set BOXOFFICE_AMQP_URL"
+                );
+            }
+            let running =
+                services::start_notifications(&settings, &Default::default(), shutdown_on_signal())
+                    .await?;
+            running.wait().await;
+            Ok(())
         }
         Command::Gateway { .. } => {
             let running = services::start_gateway(&settings, shutdown_on_signal()).await?;

@@ -2,26 +2,95 @@
 //! `boxoffice all`. Each start logs one `service ready` line with its addresses, which operators
 //! and the end-to-end harness read.
 
+use std::sync::Arc;
+
+use boxoffice_events::{
+    EventBus, InProcessBus, RabbitBus, RelayHandle, RelaySettings, spawn_relay,
+};
 use boxoffice_http::CancellationToken;
-use boxoffice_store::Database;
+use boxoffice_store::{Database, PoolSettings};
 
 use crate::settings::{Settings, connect_store, store_url};
 
-pub struct UsersService {
-    pub running: boxoffice_users::Running,
+/// The event bus of this process: RabbitMQ when configured, else one in-process bus shared by
+/// every service of the process. A lone service on the in-process bus would keep its events to
+/// itself, so that case is warned about.
+pub fn event_bus(
+    settings: &Settings,
+    in_process: &InProcessBus,
+    all_in_one: bool,
+) -> Arc<dyn EventBus> {
+    match &settings.amqp_url {
+        Some(url) => Arc::new(RabbitBus::new(url.clone())),
+        None => {
+            if !all_in_one {
+                tracing::warn!(
+                    "no amqp_url: events stay in this process; set BOXOFFICE_AMQP_URL when services run apart"
+                );
+            }
+            Arc::new(in_process.clone())
+        }
+    }
+}
+
+/// A service whose outbox this process relays to the bus.
+pub struct Relayed<R> {
+    pub running: R,
+    relay: RelayHandle,
     database: Database,
 }
 
+impl<R> Relayed<R> {
+    async fn finish(self) {
+        self.relay.wait().await;
+        self.database.close().await;
+    }
+}
+
+pub type UsersService = Relayed<boxoffice_users::Running>;
+pub type PaymentsService = Relayed<boxoffice_payments::Running>;
+
 impl UsersService {
     pub async fn wait(self) -> anyhow::Result<()> {
-        self.running.wait().await?;
-        self.database.close().await;
+        let Self {
+            running,
+            relay,
+            database,
+        } = self;
+        running.wait().await?;
+        Relayed {
+            running: (),
+            relay,
+            database,
+        }
+        .finish()
+        .await;
+        Ok(())
+    }
+}
+
+impl PaymentsService {
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let Self {
+            running,
+            relay,
+            database,
+        } = self;
+        running.wait().await?;
+        Relayed {
+            running: (),
+            relay,
+            database,
+        }
+        .finish()
+        .await;
         Ok(())
     }
 }
 
 pub async fn start_users(
     settings: &Settings,
+    bus: Arc<dyn EventBus>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<UsersService> {
     let database = connect_store(
@@ -32,9 +101,20 @@ pub async fn start_users(
     )
     .await?;
     let running =
-        boxoffice_users::start(settings.users.clone(), database.clone(), shutdown).await?;
+        boxoffice_users::start(settings.users.clone(), database.clone(), shutdown.clone()).await?;
+    let relay = spawn_relay(
+        "users",
+        database.clone(),
+        bus,
+        RelaySettings::default(),
+        shutdown,
+    );
     tracing::info!(service = "users", http_addr = %running.http_addr, "service ready");
-    Ok(UsersService { running, database })
+    Ok(Relayed {
+        running,
+        relay,
+        database,
+    })
 }
 
 pub async fn start_cinema(
@@ -49,16 +129,55 @@ pub async fn start_cinema(
 
 pub async fn start_payments(
     settings: &Settings,
+    bus: Arc<dyn EventBus>,
     shutdown: CancellationToken,
-) -> anyhow::Result<boxoffice_payments::Running> {
+) -> anyhow::Result<PaymentsService> {
     let url = store_url(
         &settings.data_dir,
         "payments",
         &settings.payments.database_url,
     )?;
     let running =
-        boxoffice_payments::start(settings.payments.service.clone(), &url, shutdown).await?;
+        boxoffice_payments::start(settings.payments.service.clone(), &url, shutdown.clone())
+            .await?;
+    // The service keeps its pool to itself; the relay gets a small one of its own.
+    let database = Database::connect(
+        &url,
+        &boxoffice_payments::store::migrations(),
+        PoolSettings {
+            max_connections: 2,
+            ..PoolSettings::default()
+        },
+    )
+    .await?;
+    let relay = spawn_relay(
+        "payments",
+        database.clone(),
+        bus,
+        RelaySettings::default(),
+        shutdown,
+    );
     tracing::info!(service = "payments", http_addr = %running.http_addr, "service ready");
+    Ok(Relayed {
+        running,
+        relay,
+        database,
+    })
+}
+
+pub async fn start_notifications(
+    settings: &Settings,
+    in_process: &InProcessBus,
+    shutdown: CancellationToken,
+) -> anyhow::Result<boxoffice_notifications::Running> {
+    let ports = boxoffice_notifications::Ports::from_settings(
+        &settings.notifications,
+        Some(in_process.clone()),
+    )
+    .await?;
+    let running =
+        boxoffice_notifications::start(settings.notifications.clone(), ports, shutdown).await?;
+    tracing::info!(service = "notifications", http_addr = %running.http_addr, "service ready");
     Ok(running)
 }
 

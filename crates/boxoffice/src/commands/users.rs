@@ -21,18 +21,11 @@ pub async fn run(settings: Settings, action: Option<UsersAction>) -> anyhow::Res
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let shutdown = shutdown_on_signal();
-    let database = connect_store(
-        &settings.data_dir,
-        "users",
-        &settings.users.database_url,
-        &boxoffice_users::MIGRATIONS,
-    )
-    .await?;
-    let running = boxoffice_users::start(settings.users, database.clone(), shutdown).await?;
-    running.wait().await?;
-    database.close().await;
-    Ok(())
+    let bus = super::services::event_bus(&settings, &Default::default(), false);
+    super::services::start_users(&settings, bus, shutdown_on_signal())
+        .await?
+        .wait()
+        .await
 }
 
 async fn create_admin(settings: Settings, email: &str, name: &str) -> anyhow::Result<()> {
