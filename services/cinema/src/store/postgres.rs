@@ -1,6 +1,6 @@
 //! The PostgreSQL adapter: row locks (`SELECT … FOR UPDATE` in seat order) under READ
-//! COMMITTED, and seat changes announced with `pg_notify` inside the writing transaction, so
-//! listeners in every cinema instance hear about exactly the committed changes.
+//! COMMITTED. Committed seat changes go to every cinema instance through LISTEN/NOTIFY, sent
+//! by the fan-out after commit.
 
 use sqlx::PgPool;
 
@@ -8,9 +8,6 @@ use super::prelude::*;
 
 /// The LISTEN/NOTIFY channel carrying JSON arrays of [`SeatChange`].
 pub const SEAT_CHANGES_CHANNEL: &str = "cinema_seat_changes";
-
-/// NOTIFY payloads must stay under 8,000 bytes; one change is about 100.
-const CHANGES_PER_NOTIFY: usize = 40;
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -37,15 +34,11 @@ fn seat_arg(seat_ids: &[String]) -> Vec<String> {
     seat_ids.to_vec()
 }
 
-async fn announce(tx: &mut Tx, changes: &[SeatChange]) -> StoreResult<()> {
-    for chunk in changes.chunks(CHANGES_PER_NOTIFY) {
-        let payload = serde_json::to_string(chunk).map_err(corrupt)?;
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(SEAT_CHANGES_CHANNEL)
-            .bind(payload)
-            .execute(&mut **tx)
-            .await?;
-    }
+/// Seat changes are not announced inside the transaction: a NOTIFY takes PostgreSQL's global
+/// notify lock from pre-commit to the end of commit, which would serialise every hold's commit
+/// (and its fsync) across the cluster. The caller hands committed changes to the fan-out, which
+/// sends them in batches from one connection (see `fanout.rs`).
+async fn announce(_tx: &mut Tx, _changes: &[SeatChange]) -> StoreResult<()> {
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! The cinema service started on port 0 against a fresh database, with typed helpers.
 #![allow(dead_code)]
 
+pub mod world;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
