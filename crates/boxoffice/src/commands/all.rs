@@ -14,7 +14,7 @@ pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> 
     let started = std::time::Instant::now();
     let shutdown = shutdown_on_signal();
     let in_process = boxoffice_events::InProcessBus::new();
-    let bus = services::event_bus(&settings, &in_process, true);
+    let bus = services::event_bus(&settings, &in_process, true).await;
     // Consumers first, so the first events already find their queue.
     let notifications =
         services::start_notifications(&settings, &in_process, shutdown.clone()).await?;

@@ -22,7 +22,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(running.wait().await?)
         }
         Command::Payments { .. } => {
-            let bus = services::event_bus(&settings, &Default::default(), false);
+            let bus = services::event_bus(&settings, &Default::default(), false).await;
             services::start_payments(&settings, bus, shutdown_on_signal())
                 .await?
                 .wait()

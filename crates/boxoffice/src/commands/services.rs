@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use boxoffice_events::{
-    EventBus, InProcessBus, RabbitBus, RelayHandle, RelaySettings, spawn_relay,
+    EventBus, InProcessBus, RabbitBus, RelayHandle, RelaySettings, Subscription, spawn_relay,
 };
 use boxoffice_http::CancellationToken;
 use boxoffice_store::{Database, PoolSettings};
@@ -15,13 +15,27 @@ use crate::settings::{Settings, connect_store, store_url};
 /// The event bus of this process: RabbitMQ when configured, else one in-process bus shared by
 /// every service of the process. A lone service on the in-process bus would keep its events to
 /// itself, so that case is warned about.
-pub fn event_bus(
+///
+/// With RabbitMQ the notifications queue is declared here too, by whichever process starts
+/// first: a topic exchange drops events that no queue is bound to, and the producers' relays
+/// may run before the notifications service ever started.
+pub async fn event_bus(
     settings: &Settings,
     in_process: &InProcessBus,
     all_in_one: bool,
 ) -> Arc<dyn EventBus> {
     match &settings.amqp_url {
-        Some(url) => Arc::new(RabbitBus::new(url.clone())),
+        Some(url) => {
+            let bus = RabbitBus::new(url.clone());
+            let subscription = Subscription::new(
+                settings.notifications.queue.clone(),
+                &boxoffice_notifications::HANDLED_EVENTS,
+            );
+            if let Err(error) = bus.declare_subscription(&subscription).await {
+                tracing::warn!(%error, "could not declare the notifications queue yet; the notifications service declares it when it starts");
+            }
+            Arc::new(bus)
+        }
         None => {
             if !all_in_one {
                 tracing::warn!(

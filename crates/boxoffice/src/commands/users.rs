@@ -21,7 +21,7 @@ pub async fn run(settings: Settings, action: Option<UsersAction>) -> anyhow::Res
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let bus = super::services::event_bus(&settings, &Default::default(), false);
+    let bus = super::services::event_bus(&settings, &Default::default(), false).await;
     super::services::start_users(&settings, bus, shutdown_on_signal())
         .await?
         .wait()
