@@ -4,8 +4,7 @@ mod common;
 
 use boxoffice_booking::domain::{BookingStatus, SagaStep};
 use boxoffice_booking::store::{
-    self, Booking, BookingStore, Change, Details, HeldSeat, LogEntry, SharedStore, StoreError,
-    TicketRecord,
+    self, Booking, Change, Details, HeldSeat, LogEntry, SharedStore, StoreError, TicketRecord,
 };
 use boxoffice_store::{Database, PoolSettings};
 use chrono::{Duration, SubsecRound, Utc};

@@ -6,7 +6,9 @@ pub mod cluster;
 pub mod gql;
 pub mod ws;
 
+#[allow(unused_imports)]
 pub use cluster::*;
+#[allow(unused_imports)]
 pub use gql::*;
 #[allow(unused_imports)]
 pub use ws::*;
