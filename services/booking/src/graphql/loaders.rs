@@ -54,3 +54,38 @@ impl Loader<String> for ShowtimeLoader {
         Ok(showtimes.into_iter().map(|s| (s.id.clone(), s)).collect())
     }
 }
+
+/// The showtimes of many movies at once: one ListShowtimes for the whole query, grouped by
+/// movie, instead of one call per movie in `movies { showtimes }`.
+pub struct MovieShowtimesLoader(pub Arc<CinemaClient>);
+
+impl Loader<String> for MovieShowtimesLoader {
+    type Value = Vec<pb::Showtime>;
+    type Error = Arc<String>;
+
+    async fn load(
+        &self,
+        keys: &[String],
+    ) -> Result<HashMap<String, Vec<pb::Showtime>>, Self::Error> {
+        let filter = match keys {
+            [only] => pb::ListShowtimesRequest {
+                movie_id: Some(only.clone()),
+                ..Default::default()
+            },
+            _ => pb::ListShowtimesRequest::default(),
+        };
+        let all = self
+            .0
+            .showtimes(filter)
+            .await
+            .map_err(|e| Arc::new(e.to_string()))?;
+        let mut grouped: HashMap<String, Vec<pb::Showtime>> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for showtime in all {
+            if let Some(list) = grouped.get_mut(&showtime.movie_id) {
+                list.push(showtime);
+            }
+        }
+        Ok(grouped)
+    }
+}

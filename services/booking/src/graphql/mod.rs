@@ -25,7 +25,7 @@ use tower::ServiceExt;
 use crate::clients::CinemaClient;
 use crate::saga::Saga;
 use errors::{BAD_USER_INPUT, INTERNAL, coded, unauthenticated};
-use loaders::{CinemaLoader, MovieLoader, ShowtimeLoader};
+use loaders::{CinemaLoader, MovieLoader, MovieShowtimesLoader, ShowtimeLoader};
 
 pub use mutation::Mutation;
 pub use query::Query;
@@ -153,6 +153,10 @@ async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Bod
         .data(auth)
         .data(DataLoader::new(MovieLoader(cinema.clone()), tokio::spawn))
         .data(DataLoader::new(CinemaLoader(cinema.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            MovieShowtimesLoader(cinema.clone()),
+            tokio::spawn,
+        ))
         .data(DataLoader::new(ShowtimeLoader(cinema), tokio::spawn));
     let mut response = app.schema.execute(request).await;
     for error in &mut response.errors {

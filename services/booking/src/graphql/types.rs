@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::errors::Gql;
 use super::errors::{INTERNAL, coded};
-use super::loaders::{CinemaLoader, MovieLoader, ShowtimeLoader};
+use super::loaders::{CinemaLoader, MovieLoader, MovieShowtimesLoader, ShowtimeLoader};
 use super::{ctx_cinema, ctx_saga};
 use crate::domain::BookingStatus as DomainStatus;
 use crate::store::Booking as BookingRecord;
@@ -149,11 +149,12 @@ impl From<pb::Movie> for Movie {
 #[ComplexObject]
 impl Movie {
     async fn showtimes(&self, ctx: &Context<'_>) -> Result<Vec<Showtime>> {
-        let filter = pb::ListShowtimesRequest {
-            movie_id: Some(self.id.to_string()),
-            ..Default::default()
-        };
-        let list = ctx_cinema(ctx)?.showtimes(filter).await.gql()?;
+        let loader = ctx.data::<DataLoader<MovieShowtimesLoader>>()?;
+        let list = loader
+            .load_one(self.id.to_string())
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default();
         Ok(list.into_iter().map(Showtime).collect())
     }
 }
