@@ -2,7 +2,7 @@
 //! call it after their own step; the recovery worker calls it for bookings whose driver died
 //! (lease ran out) and the expiry worker for unpaid bookings past their hold.
 
-use boxoffice_payments::domain::PaymentStatus;
+use boxoffice_payments::domain::{PaymentStatus, RefundStatus};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -48,7 +48,14 @@ impl Saga {
                         .payment_id
                         .ok_or_else(|| SagaError::Internal("refunding without a payment".into()))?;
                     match self.payments.refund(payment, &refund_key(b.id)).await {
-                        Ok(_) => {}
+                        Ok(refund) if refund.status == RefundStatus::Succeeded => {}
+                        // Not (yet) given back: stay in `refunding`; recovery asks again.
+                        Ok(refund) => {
+                            return Err(SagaError::Unavailable(format!(
+                                "the refund is {}; it will be retried",
+                                refund.status.as_str()
+                            )));
+                        }
                         // Nothing left to refund: an earlier attempt did it.
                         Err(PayError::Rejected { reason, .. })
                             if reason.as_deref() == Some("refund_exceeds_charge") => {}
