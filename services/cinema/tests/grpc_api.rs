@@ -138,7 +138,7 @@ async fn an_expired_hold_is_taken_over_and_the_first_confirm_fails(engine: Engin
             &seeded.showtime_id,
             &["A-1", "A-2"],
             &first_hold,
-            1,
+            2,
         ))
         .await
         .expect("first hold");
@@ -150,9 +150,9 @@ async fn an_expired_hold_is_taken_over_and_the_first_confirm_fails(engine: Engin
         boxoffice_proto::unavailable_seats(&conflict),
         Some(vec!["A-2".to_owned()])
     );
-    // Waiting out a one-second hold (stored to whole seconds, so up to two) is the behaviour
-    // under test, not a wait for a server to come up.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // Waiting out a two-second hold (its expiry is rounded up to a whole second, so it lasts
+    // 2 to 3 s) is the behaviour under test, not a wait for a server to come up.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     let second_hold = new_id();
     second
         .hold_seats(hold_request(

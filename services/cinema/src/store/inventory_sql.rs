@@ -16,6 +16,13 @@ macro_rules! inventory_sql {
             "SELECT seat_id, row_label, number, seat_type, status, hold_id, held_until FROM showtime_seats ",
             "WHERE showtime_id = $1 AND ", $in_seats, " ORDER BY row_label", $collate, ", number", $lock
         );
+        /// LOCK_SEATS plus the showtime's prices in the same round trip; the scalar subquery
+        /// reads `showtimes` without locking it (FOR UPDATE applies to the FROM table only).
+        const LOCK_PRICED_SEATS: &str = concat!(
+            "SELECT seat_id, row_label, number, seat_type, status, hold_id, held_until, ",
+            "(SELECT prices FROM showtimes WHERE id = $1) FROM showtime_seats ",
+            "WHERE showtime_id = $1 AND ", $in_seats, " ORDER BY row_label", $collate, ", number", $lock
+        );
         const LOAD_HOLD: &str = concat!(
             "SELECT showtime_id, seat_ids, status, expires_at, total_amount, currency FROM holds WHERE id = $1", $lock
         );
@@ -44,6 +51,19 @@ macro_rules! inventory_sql {
 
         /// The hold with its seats' current views; `with_seats: false` leaves `seats` empty for
         /// writers that fill it from the rows they lock anyway.
+        /// Locks the seats and reads the showtime's prices with them; NotFound if the showtime
+        /// does not exist.
+        async fn lock_priced_seats(tx: &mut Tx, showtime_id: Uuid, seat_ids: &[String]) -> StoreResult<(Vec<SeatRow>, Prices)> {
+            let rows: Vec<(String, String, i32, String, String, Option<Uuid>, Option<DateTime<Utc>>, sqlx::types::Json<Prices>)> =
+                sqlx::query_as(LOCK_PRICED_SEATS).bind(showtime_id).bind(seat_arg(seat_ids)).fetch_all(&mut **tx).await?;
+            let Some(prices) = rows.first().map(|r| r.7.0.clone()) else {
+                // No seat matched: tell an unknown showtime from unknown seats.
+                return Ok((Vec::new(), prices_of(tx, showtime_id).await?));
+            };
+            let rows = rows.into_iter().map(|(a, b, c, d, e, f, g, _)| (a, b, c, d, e, f, g)).collect();
+            Ok((rows, prices))
+        }
+
         async fn load_hold(tx: &mut Tx, hold_id: Uuid, now: DateTime<Utc>, with_seats: bool) -> StoreResult<Option<HoldRecord>> {
             let row: Option<HoldRow> = sqlx::query_as(LOAD_HOLD).bind(hold_id).fetch_optional(&mut **tx).await?;
             let Some((showtime_id, seat_ids, status, expires_at, amount, currency)) = row else {
@@ -129,11 +149,11 @@ macro_rules! inventory_sql {
             }
 
             async fn hold(&self, request: &HoldRequest, now: DateTime<Utc>) -> StoreResult<(HoldRecord, Vec<SeatChange>)> {
+                let asked_at = now;
                 let now = db_time(now);
                 let wanted = request.seat_texts();
                 let mut tx = self.write_tx().await?;
-                let prices = prices_of(&mut tx, request.showtime_id).await?;
-                let rows = lock_seats(&mut tx, request.showtime_id, &wanted).await?;
+                let (rows, prices) = lock_priced_seats(&mut tx, request.showtime_id, &wanted).await?;
                 if rows.len() != wanted.len() {
                     let missing: Vec<&String> = wanted.iter().filter(|w| !rows.iter().any(|r| &r.0 == *w)).collect();
                     return Err(StoreError::NotFound(format!("seat {}", missing.first().map_or("", |s| s.as_str()))));
@@ -152,7 +172,9 @@ macro_rules! inventory_sql {
                 if !taken.is_empty() {
                     return Err(StoreError::SeatsUnavailable(taken));
                 }
-                let expires_at = db_time(now + chrono::Duration::from_std(request.ttl).map_err(|e| StoreError::Invalid(e.to_string()))?);
+                // Rounded up to whole seconds, so a hold lasts at least its ttl.
+                let ttl = chrono::Duration::from_std(request.ttl).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let expires_at = db_time_ceil(asked_at + ttl);
                 let changed: Vec<(String, i64)> = sqlx::query_as(concat!(
                     "UPDATE showtime_seats SET status = 'held', hold_id = $3, held_until = $4, version = version + 1 ",
                     "WHERE showtime_id = $1 AND ", $in_seats, " RETURNING seat_id, version"))
@@ -205,13 +227,12 @@ macro_rules! inventory_sql {
                     HoldState::Expired => return Err(StoreError::HoldExpired),
                     HoldState::Held => {}
                 }
-                let rows = lock_seats(&mut tx, hold.showtime_id, &hold.seat_ids).await?;
+                let (rows, prices) = lock_priced_seats(&mut tx, hold.showtime_id, &hold.seat_ids).await?;
                 let still_ours = rows.len() == hold.seat_ids.len()
                     && rows.iter().all(|r| r.5 == Some(hold_id) && SeatStatus::effective(&r.4, r.6, now) == SeatStatus::Held);
                 if !still_ours {
                     return Err(StoreError::HoldExpired);
                 }
-                let prices = prices_of(&mut tx, hold.showtime_id).await?;
                 hold.seats = rows.iter().map(|r| seat_view(r, &prices, now)).collect::<StoreResult<Vec<_>>>()?;
                 let changes = set_seats(&mut tx, hold.showtime_id, &hold.seat_ids, hold_id, SeatStatus::Sold).await?;
                 set_hold_state(&mut tx, hold_id, HoldState::Confirmed, now).await?;
@@ -234,8 +255,7 @@ macro_rules! inventory_sql {
                     }
                     HoldState::Held | HoldState::Expired => {}
                 }
-                let rows = lock_seats(&mut tx, hold.showtime_id, &hold.seat_ids).await?;
-                let prices = prices_of(&mut tx, hold.showtime_id).await?;
+                let (rows, prices) = lock_priced_seats(&mut tx, hold.showtime_id, &hold.seat_ids).await?;
                 hold.seats = rows.iter().map(|r| seat_view(r, &prices, now)).collect::<StoreResult<Vec<_>>>()?;
                 let changes = set_seats(&mut tx, hold.showtime_id, &hold.seat_ids, hold_id, SeatStatus::Available).await?;
                 set_hold_state(&mut tx, hold_id, HoldState::Released, now).await?;

@@ -155,6 +155,16 @@ pub fn db_time(t: DateTime<Utc>) -> DateTime<Utc> {
     t.with_nanosecond(0).unwrap_or(t)
 }
 
+/// [`db_time`] rounded up: for expiry times, which must not come early.
+pub fn db_time_ceil(t: DateTime<Utc>) -> DateTime<Utc> {
+    let down = db_time(t);
+    if down == t {
+        t
+    } else {
+        down + chrono::Duration::seconds(1)
+    }
+}
+
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }

@@ -6,7 +6,8 @@ pub(super) use uuid::Uuid;
 
 pub(super) use super::{
     Auditorium, CatalogStore, Cinema, HoldRecord, InventoryStore, Movie, SeatChange, SeatView,
-    Showtime, ShowtimeFilter, StoreError, StoreResult, corrupt, db_time, seat_rows_for,
+    Showtime, ShowtimeFilter, StoreError, StoreResult, corrupt, db_time, db_time_ceil,
+    seat_rows_for,
 };
 pub(super) use crate::domain::{
     CinemaInput, HoldRequest, HoldState, Layout, Money, MovieInput, Prices, SeatStatus, SeatType,
