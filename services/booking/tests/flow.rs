@@ -262,3 +262,47 @@ async fn whole_flow_on_sqlite() {
 async fn a_cancelled_pending_booking_frees_its_seats_and_subscribers_see_the_changes() {
     pending_cancel_frees_the_seats_and_subscribers_see_it(Engine::Postgres).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_paid_booking_cannot_be_cancelled_inside_the_refund_cutoff() {
+    let cluster = Cluster::start(Engine::Postgres).await;
+    // The show starts in an hour; the default policy refunds until two hours before.
+    let soon = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let seeded = cluster.seed(1, 4, &soon).await;
+    let (bus, _) = memory_bus().await;
+    let db = database_url(Engine::Postgres).await;
+    let booking = Booking::start(
+        &cluster,
+        cluster.booking_settings(&db),
+        bus,
+        Faults::default(),
+    )
+    .await;
+    let url = booking.url();
+    let (_, token) = cluster.customer("Late").await;
+    let created = create_booking(&url, &token, &seeded.showtime_id, &["A-1"]).await;
+    let id = created["data"]["createBooking"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let paid = pay_booking(&url, &token, &id, CARD_OK, "k").await;
+    assert_eq!(paid["data"]["payBooking"]["status"], "CONFIRMED", "{paid}");
+
+    let refused = cancel_booking(&url, &token, &id).await;
+    assert_eq!(
+        error_code(&refused).as_deref(),
+        Some("BAD_USER_INPUT"),
+        "{refused}"
+    );
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("refund")
+    );
+    let still = booking_status(&url, &token, &id).await;
+    assert_eq!(still["data"]["booking"]["status"], "CONFIRMED");
+    assert_eq!(captures(&cluster, &id).await, vec![(1200, 0)]);
+}
