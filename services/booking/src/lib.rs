@@ -135,6 +135,7 @@ pub async fn start_with_faults(
             cutoff: chrono::Duration::minutes(i64::from(settings.refund_cutoff_minutes)),
         },
         hold_margin: Duration::from_secs(5).min(Duration::from_secs(settings.hold_ttl_secs / 4)),
+        charge_settle_after: Duration::from_millis(settings.charge_settle_after_ms),
     };
     let saga = Arc::new(Saga::new(
         store.clone(),

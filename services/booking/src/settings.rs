@@ -44,6 +44,9 @@ pub struct Settings {
     /// An in-flight step untouched this long (and unleased) is resumed by recovery.
     pub stuck_after_ms: u64,
     pub expiry_interval_ms: u64,
+    /// A charge whose answer was lost counts as "not captured" only after this long; keep it
+    /// above the payments service's `lock_timeout_ms`.
+    pub charge_settle_after_ms: u64,
     pub relay_poll_interval_ms: u64,
     pub max_query_depth: usize,
     pub max_query_complexity: usize,
@@ -75,6 +78,7 @@ impl Default for Settings {
             recovery_interval_ms: 10_000,
             stuck_after_ms: 5_000,
             expiry_interval_ms: 5_000,
+            charge_settle_after_ms: 120_000,
             relay_poll_interval_ms: 200,
             max_query_depth: 10,
             max_query_complexity: 2_000,

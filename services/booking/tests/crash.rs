@@ -38,11 +38,23 @@ async fn crash_after_charge(
     showtime_id: &str,
     token: &str,
 ) -> String {
-    let (bus, _) = memory_bus().await;
     let halt = Arc::new(Notify::new());
     let faults = Faults {
         halt_after_charge: Some(halt.clone()),
+        ..Faults::default()
     };
+    crash_at(cluster, settings, showtime_id, token, faults, halt).await
+}
+
+async fn crash_at(
+    cluster: &Cluster,
+    settings: &boxoffice_booking::Settings,
+    showtime_id: &str,
+    token: &str,
+    faults: Faults,
+    halt: Arc<Notify>,
+) -> String {
+    let (bus, _) = memory_bus().await;
     let first = Booking::start(cluster, settings.clone(), bus, faults).await;
     let url = first.url();
     let created = create_booking(&url, token, showtime_id, &["A-1", "A-2"]).await;
@@ -144,4 +156,65 @@ async fn a_crash_after_charge_whose_hold_then_lapsed_ends_refunded() {
         events.of_type("booking.refunded").len() == 1
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_charge_whose_answer_was_lost_in_a_crash_is_found_and_confirmed() {
+    let cluster = Cluster::start(Engine::Postgres).await;
+    let seeded = cluster.seed(2, 5, "2030-01-01T18:00:00Z").await;
+    let (_, token) = cluster.customer("Lost").await;
+    let db = database_url(Engine::Postgres).await;
+    let mut settings = cluster.booking_settings(&db);
+    settings.lease_secs = 2;
+    settings.charge_settle_after_ms = 1_000;
+    let halt = Arc::new(Notify::new());
+    let faults = Faults {
+        halt_before_recording_charge: Some(halt.clone()),
+        ..Faults::default()
+    };
+    let id = crash_at(
+        &cluster,
+        &settings,
+        &seeded.showtime_id,
+        &token,
+        faults,
+        halt,
+    )
+    .await;
+
+    let (bus, events) = memory_bus().await;
+    let second = Booking::start(&cluster, settings, bus, Faults::default()).await;
+    let url = second.url();
+    eventually("recovery finds the capture and confirms", || async {
+        booking_status(&url, &token, &id).await["data"]["booking"]["status"] == "CONFIRMED"
+    })
+    .await;
+    assert_eq!(
+        payments_of(&cluster, &id).await,
+        vec![("succeeded".to_owned(), 2400, 0)]
+    );
+    eventually("one booking.confirmed", || async {
+        events.of_type("booking.confirmed").len() == 1
+    })
+    .await;
+    let log = second.database.clone();
+    let steps: Vec<(String, String)> = match &log {
+        Database::Postgres(pool) => {
+            sqlx::query_as("SELECT step, phase FROM saga_log WHERE booking_id = $1 ORDER BY at, id")
+                .bind(uuid::Uuid::parse_str(&id).expect("uuid"))
+                .fetch_all(pool)
+                .await
+                .expect("log")
+        }
+        Database::Sqlite(_) => unreachable!("PostgreSQL only"),
+    };
+    // Every step was recorded before and after: the charge's "done" came from recovery.
+    assert!(
+        steps.contains(&("charging".to_owned(), "started".to_owned())),
+        "{steps:?}"
+    );
+    assert!(
+        steps.contains(&("charging".to_owned(), "done".to_owned())),
+        "{steps:?}"
+    );
 }

@@ -42,6 +42,7 @@ async fn booking_service_child_process() {
     .expect("db");
     let faults = Faults {
         halt_after_charge: Some(Arc::new(Notify::new())),
+        ..Faults::default()
     };
     let (bus, _) = memory_bus().await;
     let running = boxoffice_booking::start_with_faults(

@@ -111,6 +111,10 @@ pub struct SagaConfig {
     /// A hold that ends sooner than this is renewed before charging, so the charge never runs
     /// on a hold about to lapse.
     pub hold_margin: Duration,
+    /// How long after a charge whose answer was lost recovery may conclude "nothing was
+    /// captured": longer than a request can stay in flight at the payments service, so a late
+    /// capture cannot appear after the booking went back to PENDING.
+    pub charge_settle_after: Duration,
 }
 
 /// Test hooks that stop the saga at a chosen point, as a crash would.
@@ -119,6 +123,18 @@ pub struct Faults {
     /// After the capture is recorded and before the hold is confirmed: notifies, then the
     /// request never continues.
     pub halt_after_charge: Option<Arc<Notify>>,
+    /// After payments answered and before the answer is recorded: the answer is lost.
+    pub halt_before_recording_charge: Option<Arc<Notify>>,
+}
+
+impl Faults {
+    /// Stops here for good if `hook` is set, as a crash at this point would.
+    pub(crate) async fn halt(hook: Option<&Arc<Notify>>) {
+        if let Some(hook) = hook {
+            hook.notify_one();
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 pub struct Saga {

@@ -6,7 +6,7 @@ use boxoffice_payments::model::CreatePayment;
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{Lease, Saga, SagaError};
+use super::{Faults, Lease, Saga, SagaError};
 use crate::clients::PayError;
 use crate::domain::{BookingStatus, SagaStep, charge_key};
 use crate::store::{Booking, LogEntry};
@@ -83,15 +83,13 @@ impl Saga {
             .payments
             .charge(&charge_key(b.id, attempt), &request)
             .await;
+        Faults::halt(self.faults.halt_before_recording_charge.as_ref()).await;
         match charged {
             Ok(p) if p.status == PaymentStatus::Succeeded => {
                 b.payment_id = Some(p.id);
                 let log = LogEntry::new(SagaStep::Charging, "done", Some(p.id.to_string()));
                 self.record(&mut b, lease, SagaStep::Charged, log).await?;
-                if let Some(halt) = &self.faults.halt_after_charge {
-                    halt.notify_one();
-                    std::future::pending::<()>().await;
-                }
+                Faults::halt(self.faults.halt_after_charge.as_ref()).await;
                 self.drive(&mut b, lease).await?;
                 match b.status {
                     BookingStatus::Confirmed => Ok(b),
