@@ -309,7 +309,7 @@ async fn client_loop(
             showtime_id,
             seat_ids: vec![format!("{row}-{seat}"), format!("{row}-{}", seat + 1)],
             hold_id: hold_id.clone(),
-            ttl_seconds: 60,
+            ttl_seconds: Some(60),
         };
         let t = Instant::now();
         let held = client.hold_seats(request).await;

@@ -88,6 +88,11 @@ async fn bad_hold_requests_are_rejected_and_change_nothing(engine: Engine) {
             Code::InvalidArgument,
         ),
         (
+            "zero ttl",
+            hold_request(st, &["A-1"], &new_id(), 0),
+            Code::InvalidArgument,
+        ),
+        (
             "malformed hold id",
             hold_request(st, &["A-1"], "", 60),
             Code::InvalidArgument,
@@ -98,10 +103,13 @@ async fn bad_hold_requests_are_rejected_and_change_nothing(engine: Engine) {
         let status = client.hold_seats(request).await.expect_err(case);
         assert_eq!(status.code(), code, "{case}: {status:?}");
     }
-    // ttl 0 means the service default (10 minutes), not "expire at once".
+    // No ttl means the service default (10 minutes).
     let hold_id = new_id();
     let hold = client
-        .hold_seats(hold_request(st, &["B-1"], &hold_id, 0))
+        .hold_seats(pb::HoldSeatsRequest {
+            ttl_seconds: None,
+            ..hold_request(st, &["B-1"], &hold_id, 1)
+        })
         .await
         .expect("default ttl")
         .into_inner();

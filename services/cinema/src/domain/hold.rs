@@ -23,12 +23,12 @@ pub struct HoldRequest {
 }
 
 impl HoldRequest {
-    /// `ttl_seconds` 0 means the default; negative is invalid.
+    /// No `ttl_seconds` means the default; zero or negative is invalid.
     pub fn parse(
         showtime_id: &str,
         hold_id: &str,
         seat_ids: &[String],
-        ttl_seconds: i64,
+        ttl_seconds: Option<i64>,
         limits: HoldLimits,
     ) -> Result<Self, Invalid> {
         let showtime_id = super::parse_id("showtime_id", showtime_id)?;
@@ -55,9 +55,9 @@ impl HoldRequest {
         // each other in a cycle.
         seats.sort();
         let ttl = match ttl_seconds {
-            0 => limits.default_ttl,
-            n if n < 0 => return Err(Invalid::new("ttl_seconds must be positive")),
-            n => Duration::from_secs(n as u64),
+            None => limits.default_ttl,
+            Some(n) if n <= 0 => return Err(Invalid::new("ttl_seconds must be positive")),
+            Some(n) => Duration::from_secs(n as u64),
         };
         if ttl > limits.max_ttl {
             return Err(Invalid::new(format!(
@@ -115,7 +115,7 @@ mod tests {
         max_ttl: Duration::from_secs(3600),
     };
 
-    fn parse(seats: &[&str], ttl: i64) -> Result<HoldRequest, Invalid> {
+    fn parse(seats: &[&str], ttl: Option<i64>) -> Result<HoldRequest, Invalid> {
         let seats: Vec<String> = seats.iter().map(|s| (*s).to_owned()).collect();
         let id = uuid::Uuid::now_v7().to_string();
         HoldRequest::parse(&id, &id, &seats, ttl, LIMITS)
@@ -123,31 +123,44 @@ mod tests {
 
     #[test]
     fn seats_are_sorted_into_lock_order() {
-        let request = parse(&["B-1", "A-10", "A-2"], 30).unwrap();
+        let request = parse(&["B-1", "A-10", "A-2"], Some(30)).unwrap();
         assert_eq!(request.seat_texts(), ["A-2", "A-10", "B-1"]);
         assert_eq!(request.ttl, Duration::from_secs(30));
     }
 
     #[test]
-    fn a_zero_ttl_means_the_default_and_a_negative_one_is_invalid() {
-        assert_eq!(parse(&["A-1"], 0).unwrap().ttl, LIMITS.default_ttl);
-        assert!(parse(&["A-1"], -5).is_err());
-        assert!(parse(&["A-1"], 3601).is_err());
+    fn no_ttl_means_the_default_and_zero_or_negative_is_invalid() {
+        assert_eq!(parse(&["A-1"], None).unwrap().ttl, LIMITS.default_ttl);
+        assert!(parse(&["A-1"], Some(0)).is_err());
+        assert!(parse(&["A-1"], Some(-5)).is_err());
+        assert!(parse(&["A-1"], Some(3601)).is_err());
     }
 
     #[test]
     fn empty_duplicate_and_too_many_seats_are_invalid() {
-        assert!(parse(&[], 30).is_err());
-        assert!(parse(&["A-1", "A-1"], 30).unwrap_err().0.contains("A-1"));
-        assert!(parse(&["A-1", "A-2", "A-3", "A-4"], 30).is_err());
-        assert!(parse(&["nope"], 30).is_err());
+        assert!(parse(&[], Some(30)).is_err());
+        assert!(
+            parse(&["A-1", "A-1"], Some(30))
+                .unwrap_err()
+                .0
+                .contains("A-1")
+        );
+        assert!(parse(&["A-1", "A-2", "A-3", "A-4"], Some(30)).is_err());
+        assert!(parse(&["nope"], Some(30)).is_err());
     }
 
     #[test]
     fn ids_must_be_uuids() {
         let seats = vec!["A-1".to_owned()];
         assert!(
-            HoldRequest::parse("x", &uuid::Uuid::now_v7().to_string(), &seats, 1, LIMITS).is_err()
+            HoldRequest::parse(
+                "x",
+                &uuid::Uuid::now_v7().to_string(),
+                &seats,
+                Some(1),
+                LIMITS
+            )
+            .is_err()
         );
     }
 }

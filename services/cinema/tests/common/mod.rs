@@ -233,7 +233,7 @@ pub fn hold_request(
         showtime_id: showtime_id.to_owned(),
         seat_ids: seats.iter().map(|s| (*s).to_owned()).collect(),
         hold_id: hold_id.to_owned(),
-        ttl_seconds,
+        ttl_seconds: Some(ttl_seconds),
     }
 }
 

@@ -110,7 +110,7 @@ pub fn request(w: &World, seats: &[&str], ttl_secs: i64) -> HoldRequest {
         &w.showtime.to_string(),
         &Uuid::now_v7().to_string(),
         &seats,
-        ttl_secs,
+        Some(ttl_secs),
         LIMITS,
     )
     .expect("valid request")
