@@ -181,6 +181,7 @@ pub async fn start_with_faults(
             recovery_interval: Duration::from_millis(settings.recovery_interval_ms.max(10)),
             stuck_after: Duration::from_millis(settings.stuck_after_ms),
             expiry_interval: Duration::from_millis(settings.expiry_interval_ms.max(10)),
+            charge_settle_after: Duration::from_millis(settings.charge_settle_after_ms),
         },
         shutdown.clone(),
     );

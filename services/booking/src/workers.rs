@@ -21,6 +21,8 @@ pub struct WorkerSettings {
     /// too, so a slow live request is never taken over).
     pub stuck_after: Duration,
     pub expiry_interval: Duration,
+    /// Closed bookings are checked for captures once a charge can no longer be in flight.
+    pub charge_settle_after: Duration,
 }
 
 /// One recovery pass; returns how many bookings it moved on.
@@ -43,6 +45,27 @@ pub async fn recover_pass(saga: &Saga, stuck_after: Duration) -> usize {
         }
     }
     moved
+}
+
+/// One orphan-capture pass over closed bookings that tried to pay; returns how many
+/// captures it refunded.
+pub async fn capture_sweep_pass(saga: &Saga, settle_after: Duration) -> usize {
+    let before = Utc::now() - chrono::Duration::from_std(settle_after).unwrap_or_default();
+    let ids = match saga.store().unchecked_closed(before, BATCH).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!(error = %e, "capture sweep could not list bookings");
+            return 0;
+        }
+    };
+    let mut refunded = 0;
+    for id in ids {
+        match saga.sweep_captures(id).await {
+            Ok(n) => refunded += n,
+            Err(e) => tracing::warn!(booking = %id, error = %e, "capture sweep will retry"),
+        }
+    }
+    refunded
 }
 
 /// One expiry pass; returns how many bookings it expired.
@@ -78,6 +101,10 @@ pub fn spawn(
                 let moved = recover_pass(&saga, settings.stuck_after).await;
                 if moved > 0 {
                     tracing::info!(moved, "recovery resumed stuck bookings");
+                }
+                let refunded = capture_sweep_pass(&saga, settings.charge_settle_after).await;
+                if refunded > 0 {
+                    tracing::warn!(refunded, "refunded captures of closed bookings");
                 }
                 tokio::select! {
                     () = shutdown.cancelled() => return,

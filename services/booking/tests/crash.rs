@@ -218,3 +218,59 @@ async fn a_charge_whose_answer_was_lost_in_a_crash_is_found_and_confirmed() {
         "{steps:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_capture_that_lands_after_the_booking_closed_is_refunded_by_the_sweep() {
+    let cluster = Cluster::start(Engine::Postgres).await;
+    let seeded = cluster.seed(2, 5, "2030-01-01T18:00:00Z").await;
+    let (_, token) = cluster.customer("Orphan").await;
+    let db = database_url(Engine::Postgres).await;
+    let mut settings = cluster.booking_settings(&db);
+    settings.charge_settle_after_ms = 500;
+    let (bus, _) = memory_bus().await;
+    let booking = Booking::start(&cluster, settings, bus, Faults::default()).await;
+    let url = booking.url();
+    let created = create_booking(&url, &token, &seeded.showtime_id, &["A-1"]).await;
+    let id = created["data"]["createBooking"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let declined = pay_booking(&url, &token, &id, CARD_DECLINED, "k1").await;
+    assert_eq!(error_code(&declined).as_deref(), Some("PAYMENT_DECLINED"));
+    let cancelled = cancel_booking(&url, &token, &id).await;
+    assert_eq!(
+        cancelled["data"]["cancelBooking"]["status"], "CANCELLED",
+        "{cancelled}"
+    );
+
+    // A capture arrives for the closed booking (as a charge request that outlived its saga would).
+    let client = boxoffice_payments::PaymentsClient::new(
+        format!("http://{}", cluster.payments_addr),
+        cluster.payments_token.clone(),
+    )
+    .expect("client");
+    let request = boxoffice_payments::model::CreatePayment {
+        booking_id: uuid::Uuid::parse_str(&id).expect("uuid"),
+        amount: 1200,
+        currency: "EUR".into(),
+        card: boxoffice_payments::domain::CardInput {
+            number: CARD_OK.into(),
+            exp_month: 12,
+            exp_year: 2040,
+            cvc: "123".into(),
+        },
+    };
+    client
+        .create_payment("late-capture", &request)
+        .await
+        .expect("late capture");
+
+    eventually("the sweep refunds the late capture", || async {
+        payments_of(&cluster, &id)
+            .await
+            .contains(&("succeeded".to_owned(), 1200, 1200))
+    })
+    .await;
+    let status = booking_status(&url, &token, &id).await;
+    assert_eq!(status["data"]["booking"]["status"], "CANCELLED");
+}

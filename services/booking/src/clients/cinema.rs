@@ -225,7 +225,7 @@ impl CinemaClient {
                 showtime_id: showtime_id.to_string(),
                 seat_ids: seat_ids.to_vec(),
                 hold_id: hold_id.to_string(),
-                ttl_seconds: i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
+                ttl_seconds: Some(i64::try_from(ttl.as_secs().max(1)).unwrap_or(i64::MAX)),
             };
             async move { c.hold_seats(request(r, t)).await }
         })

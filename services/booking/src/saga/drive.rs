@@ -140,3 +140,31 @@ impl Saga {
         outcome
     }
 }
+
+impl Saga {
+    /// Refunds whatever capture a closed booking still has (one that landed after its saga
+    /// gave up on the charge), then marks the booking checked. Returns how many it refunded.
+    pub async fn sweep_captures(&self, id: Uuid) -> Result<usize, SagaError> {
+        let mut refunded = 0;
+        for payment in self.payments.for_booking(id).await? {
+            if payment.status != PaymentStatus::Succeeded
+                || payment.amount_refunded >= payment.amount
+            {
+                continue;
+            }
+            let key = format!("booking:{id}:orphan:{}", payment.id);
+            let refund = self.payments.refund(payment.id, &key).await?;
+            if refund.status != RefundStatus::Succeeded {
+                return Err(SagaError::Unavailable(format!(
+                    "the refund of orphan capture {} is {}",
+                    payment.id,
+                    refund.status.as_str()
+                )));
+            }
+            tracing::warn!(booking = %id, payment = %payment.id, "refunded a capture of a closed booking");
+            refunded += 1;
+        }
+        self.store.mark_checked(id, Utc::now()).await?;
+        Ok(refunded)
+    }
+}

@@ -163,6 +163,14 @@ pub trait BookingStore: Send + Sync + 'static {
     /// PENDING bookings whose hold ran out before `before`.
     async fn expired(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<Uuid>, StoreError>;
     async fn saga_log(&self, booking_id: Uuid) -> Result<Vec<LogEntry>, StoreError>;
+    /// Closed bookings that tried to pay, untouched since `before`, whose payments were not
+    /// yet checked for a capture left behind.
+    async fn unchecked_closed(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Uuid>, StoreError>;
+    async fn mark_checked(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 pub type SharedStore = Arc<dyn BookingStore>;

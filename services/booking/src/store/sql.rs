@@ -322,6 +322,38 @@ macro_rules! booking_store_impl {
                 Ok(rows.into_iter().map(|(id,)| id).collect())
             }
 
+            async fn unchecked_closed(
+                &self,
+                before: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> Result<Vec<uuid::Uuid>, crate::store::StoreError> {
+                let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(
+                    "SELECT id FROM bookings WHERE captures_checked_at IS NULL AND attempt > 0 \
+                     AND status IN ('EXPIRED', 'CANCELLED', 'FAILED') AND updated_at < $1 \
+                     ORDER BY updated_at LIMIT $2",
+                )
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(id,)| id).collect())
+            }
+
+            async fn mark_checked(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), crate::store::StoreError> {
+                let mut tx = begin_write(&self.pool).await?;
+                sqlx::query("UPDATE bookings SET captures_checked_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn saga_log(
                 &self,
                 booking_id: uuid::Uuid,
