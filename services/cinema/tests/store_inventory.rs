@@ -17,7 +17,7 @@ per_engine!(
     a_reused_hold_id_for_other_seats_is_refused,
     an_expired_hold_is_taken_by_another_and_its_confirm_fails,
     release_frees_the_seats_and_is_idempotent,
-    a_confirmed_hold_cannot_be_released,
+    releasing_a_confirmed_hold_returns_its_sold_seats,
     the_sweeper_expires_holds_and_reports_the_freed_seats,
     unknown_showtimes_seats_and_holds_are_not_found,
 );
@@ -172,16 +172,26 @@ async fn release_frees_the_seats_and_is_idempotent(engine: Engine) {
         .expect("released seats can be held");
 }
 
-async fn a_confirmed_hold_cannot_be_released(engine: Engine) {
+async fn releasing_a_confirmed_hold_returns_its_sold_seats(engine: Engine) {
     let w = world(engine).await;
     let hold = request(&w, &["A-5"], 60);
     w.store.hold(&hold, t0()).await.expect("hold");
     w.store.confirm(hold.hold_id, t0()).await.expect("confirm");
-    assert!(matches!(
-        w.store.release(hold.hold_id, t0()).await,
-        Err(StoreError::HoldConfirmed)
-    ));
     assert_eq!(status_of(&w, "A-5", t0()).await, SeatStatus::Sold);
+    // After a refund the booking service releases the hold: the seat is for sale again.
+    let (released, changes) = w.store.release(hold.hold_id, t0()).await.expect("release");
+    assert_eq!(released.state, HoldState::Released);
+    assert_eq!(changes.len(), 1);
+    assert_eq!(status_of(&w, "A-5", t0()).await, SeatStatus::Available);
+    // Idempotent, and the released hold can no longer be confirmed.
+    w.store
+        .release(hold.hold_id, t0())
+        .await
+        .expect("release again");
+    assert!(matches!(
+        w.store.confirm(hold.hold_id, t0()).await,
+        Err(StoreError::HoldReleased)
+    ));
 }
 
 async fn the_sweeper_expires_holds_and_reports_the_freed_seats(engine: Engine) {

@@ -24,9 +24,6 @@ impl From<StoreError> for Status {
             StoreError::HoldReleased => {
                 Status::failed_precondition("HOLD_RELEASED: the hold was released")
             }
-            StoreError::HoldConfirmed => Status::failed_precondition(
-                "HOLD_CONFIRMED: the hold is confirmed; its seats are sold",
-            ),
             StoreError::HoldIdReused => {
                 Status::already_exists("hold_id was already used for a different request")
             }

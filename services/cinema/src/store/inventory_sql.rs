@@ -105,8 +105,10 @@ macro_rules! inventory_sql {
             let sql = match to {
                 SeatStatus::Sold => concat!("UPDATE showtime_seats SET status = 'sold', held_until = NULL, version = version + 1 ",
                     "WHERE showtime_id = $1 AND ", $in_seats, " AND hold_id = $3 AND status = 'held' RETURNING seat_id, version"),
+                // Sold seats of the hold come back too: releasing a confirmed hold is how a
+                // refunded booking returns its seats to sale.
                 _ => concat!("UPDATE showtime_seats SET status = 'available', hold_id = NULL, held_until = NULL, version = version + 1 ",
-                    "WHERE showtime_id = $1 AND ", $in_seats, " AND hold_id = $3 AND status = 'held' RETURNING seat_id, version"),
+                    "WHERE showtime_id = $1 AND ", $in_seats, " AND hold_id = $3 AND status IN ('held', 'sold') RETURNING seat_id, version"),
             };
             let changed: Vec<(String, i64)> = sqlx::query_as(sql)
                 .bind(showtime_id).bind(seat_arg(seat_ids)).bind(hold_id).fetch_all(&mut **tx).await?;
@@ -248,12 +250,13 @@ macro_rules! inventory_sql {
                 let mut tx = self.write_tx().await?;
                 let mut hold = load_hold(&mut tx, hold_id, now, false).await?.ok_or_else(|| StoreError::NotFound("hold".into()))?;
                 match hold.state {
-                    HoldState::Confirmed => return Err(StoreError::HoldConfirmed),
                     HoldState::Released => {
                         drop(tx);
                         return Ok((self.get_hold(hold_id, now).await?, Vec::new()));
                     }
-                    HoldState::Held | HoldState::Expired => {}
+                    // A confirmed hold is released only after its booking was refunded: the
+                    // booking service is the one caller, and it releases after the refund.
+                    HoldState::Held | HoldState::Expired | HoldState::Confirmed => {}
                 }
                 let (rows, prices) = lock_priced_seats(&mut tx, hold.showtime_id, &hold.seat_ids).await?;
                 hold.seats = rows.iter().map(|r| seat_view(r, &prices, now)).collect::<StoreResult<Vec<_>>>()?;

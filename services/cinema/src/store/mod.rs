@@ -46,8 +46,6 @@ pub enum StoreError {
     HoldExpired,
     #[error("the hold was released")]
     HoldReleased,
-    #[error("the hold is confirmed; its seats are sold")]
-    HoldConfirmed,
     #[error("hold_id was already used for a different request")]
     HoldIdReused,
     #[error("database: {0}")]
