@@ -54,6 +54,11 @@ pub enum Command {
         #[command(flatten)]
         flags: ServiceFlags,
     },
+    /// The booking service: the public GraphQL API and the booking saga.
+    Booking {
+        #[command(flatten)]
+        flags: ServiceFlags,
+    },
     /// The notifications service: emails and SMS for every event, exactly once.
     Notifications {
         /// Address of its health and metrics endpoints, e.g. 0.0.0.0:8105.
@@ -157,6 +162,10 @@ impl Cli {
                     section.insert("grpc_addr".into(), json!(addr));
                 }
                 Some("cinema")
+            }
+            Command::Booking { flags } => {
+                flags.insert_into(&mut section, "listen");
+                Some("booking")
             }
             Command::Notifications { listen } => {
                 if let Some(listen) = listen {

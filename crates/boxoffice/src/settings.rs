@@ -17,6 +17,7 @@ pub struct Settings {
     pub cinema: boxoffice_cinema::Settings,
     pub payments: PaymentsSection,
     pub gateway: boxoffice_gateway::Settings,
+    pub booking: boxoffice_booking::Settings,
     pub notifications: boxoffice_notifications::Settings,
     /// RabbitMQ for every service's events (`amqp://…`); unset means the in-process bus, which
     /// only works when every service runs in one process (`boxoffice all`).
@@ -46,6 +47,7 @@ impl Default for Settings {
             cinema: boxoffice_cinema::Settings::default(),
             payments: PaymentsSection::default(),
             gateway: boxoffice_gateway::Settings::default(),
+            booking: boxoffice_booking::Settings::default(),
             notifications: boxoffice_notifications::Settings::default(),
             amqp_url: None,
             redis_url: None,
@@ -86,6 +88,15 @@ impl Settings {
         if payments.service_token.is_empty() && payments.service_token_file.is_none() {
             self.payments.service.service_token = self.internal_token("payments")?;
         }
+        // The booking service presents the payments credential; by default the same one.
+        let booking = &self.booking;
+        if booking.payments_token.is_empty() && booking.payments_token_file.is_none() {
+            self.booking.payments_token = self.payments.service.service_token.clone();
+            self.booking.payments_token_file = self.payments.service.service_token_file.clone();
+        }
+        if self.booking.database_url.is_empty() {
+            self.booking.database_url = boxoffice_store::sqlite_url_in(&self.data_dir, "booking")?;
+        }
         Ok(())
     }
 
@@ -93,17 +104,37 @@ impl Settings {
     /// explicitly (left at its default, it is derived). `boxoffice all` calls this with
     /// `in_process` once every service is bound: then the real addresses always win.
     pub fn derive_addresses(&mut self, in_process: bool) {
-        let defaults = boxoffice_gateway::Settings::default();
+        let gateway = boxoffice_gateway::Settings::default();
+        let booking = boxoffice_booking::Settings::default();
         let derive = |current: &str, default: &str| in_process || current == default;
-        if derive(&self.gateway.upstreams.users, &defaults.upstreams.users) {
-            self.gateway.upstreams.users = format!("http://{}", loopback_for(self.users.listen));
+        let users_url = format!("http://{}", loopback_for(self.users.listen));
+        if derive(&self.gateway.upstreams.users, &gateway.upstreams.users) {
+            self.gateway.upstreams.users = users_url.clone();
         }
-        if derive(&self.gateway.upstreams.cinema, &defaults.upstreams.cinema) {
+        if derive(&self.gateway.upstreams.cinema, &gateway.upstreams.cinema) {
             self.gateway.upstreams.cinema =
                 format!("http://{}", loopback_for(self.cinema.http_addr));
         }
-        if derive(&self.gateway.jwks_url, &defaults.jwks_url) {
+        if derive(&self.gateway.upstreams.booking, &gateway.upstreams.booking) {
+            self.gateway.upstreams.booking =
+                format!("http://{}", loopback_for(self.booking.listen));
+        }
+        if derive(&self.gateway.jwks_url, &gateway.jwks_url) {
             self.gateway.jwks_url = self.jwks_url();
+        }
+        if derive(&self.booking.users_url, &booking.users_url) {
+            self.booking.users_url = users_url;
+        }
+        if derive(&self.booking.cinema_grpc_url, &booking.cinema_grpc_url) {
+            self.booking.cinema_grpc_url =
+                format!("http://{}", loopback_for(self.cinema.grpc_addr));
+        }
+        if derive(&self.booking.payments_url, &booking.payments_url) {
+            let listen = &self.payments.service.listen;
+            self.booking.payments_url = match listen.parse::<SocketAddr>() {
+                Ok(addr) => format!("http://{}", loopback_for(addr)),
+                Err(_) => format!("http://{listen}"),
+            };
         }
     }
 

@@ -26,6 +26,9 @@ pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> 
     let payments = services::start_payments(&settings, bus.clone(), shutdown.clone()).await?;
     settings.payments.service.listen = payments.running.http_addr.to_string();
     settings.derive_addresses(true);
+    let booking = services::start_booking(&settings, bus.clone(), shutdown.clone()).await?;
+    settings.booking.listen = booking.http_addr;
+    settings.derive_addresses(true);
     let gateway = services::start_gateway(&settings, shutdown.clone()).await?;
     let gateway_url = format!("http://{}", gateway.http_addr);
 
@@ -41,7 +44,8 @@ pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> 
     );
     print_banner(&settings, &gateway_url, credentials.as_ref());
 
-    let (users, cinema, payments, gateway, ()) = tokio::join!(
+    let (booking, users, cinema, payments, gateway, ()) = tokio::join!(
+        booking.wait(),
         users.wait(),
         cinema.wait(),
         payments.wait(),
@@ -49,6 +53,7 @@ pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> 
         notifications.wait()
     );
     gateway?;
+    booking?;
     users?;
     cinema?;
     payments?;

@@ -28,6 +28,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .wait()
                 .await
         }
+        Command::Booking { .. } => {
+            let bus = services::event_bus(&settings, &Default::default(), false).await;
+            let running = services::start_booking(&settings, bus, shutdown_on_signal()).await?;
+            Ok(running.wait().await?)
+        }
         Command::Notifications { .. } => {
             if settings.amqp_url.is_none() {
                 tracing::warn!(

@@ -204,3 +204,29 @@ pub async fn start_gateway(
     tracing::info!(service = "gateway", http_addr = %running.http_addr, "service ready");
     Ok(running)
 }
+
+pub async fn start_booking(
+    settings: &Settings,
+    bus: Arc<dyn EventBus>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<boxoffice_booking::Running> {
+    let database = Database::connect(
+        &settings.booking.database_url,
+        &boxoffice_booking::MIGRATIONS,
+        PoolSettings {
+            max_connections: settings.booking.max_connections.max(2),
+            ..PoolSettings::default()
+        },
+    )
+    .await?;
+    let running = boxoffice_booking::start(
+        settings.booking.clone(),
+        database,
+        settings.verifier(),
+        bus,
+        shutdown,
+    )
+    .await?;
+    tracing::info!(service = "booking", http_addr = %running.http_addr, "service ready");
+    Ok(running)
+}

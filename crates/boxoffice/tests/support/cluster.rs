@@ -53,9 +53,17 @@ fn binary() -> Command {
 
 /// Spawns the binary and waits for the JSON log line `message == until`; every `service ready`
 /// line before it is collected into the returned map by service name.
-fn spawn(args: &[String], env: &[(String, String)], until: &str) -> (Child, HashMap<String, Value>) {
+fn spawn(
+    args: &[String],
+    env: &[(String, String)],
+    until: &str,
+) -> (Child, HashMap<String, Value>) {
     let mut command = binary();
-    command.args(["--log-format", "json"]).args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+    command
+        .args(["--log-format", "json"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     for (key, value) in env {
         command.env(key, value);
     }
@@ -79,7 +87,7 @@ fn spawn(args: &[String], env: &[(String, String)], until: &str) -> (Child, Hash
                     let _ = sender.send(Ok(std::mem::take(&mut ready)));
                     sent = true;
                 }
-                if entry["level"] == "ERROR" {
+                if entry["level"] == "ERROR" || entry["level"] == "WARN" {
                     eprintln!("[{name}] {line}");
                 }
             }
@@ -121,10 +129,20 @@ impl Cluster {
     fn common_env(&self) -> Vec<(String, String)> {
         let smtp = self.smtp.addr();
         vec![
-            ("BOXOFFICE_DATA_DIR".into(), self.data_dir.path().display().to_string()),
-            ("BOXOFFICE_NOTIFICATIONS__EMAIL__SMTP__HOST".into(), smtp.ip().to_string()),
-            ("BOXOFFICE_NOTIFICATIONS__EMAIL__SMTP__PORT".into(), smtp.port().to_string()),
-            ("BOXOFFICE_NOTIFICATIONS__EMAIL__SMTP__TLS".into(), "none".into()),
+            (
+                "BOXOFFICE_DATA_DIR".into(),
+                self.data_dir.path().display().to_string(),
+            ),
+            ("BOXOFFICE_NOTIFICATIONS__EMAIL__KIND".into(), "smtp".into()),
+            (
+                "BOXOFFICE_NOTIFICATIONS__EMAIL__HOST".into(),
+                smtp.ip().to_string(),
+            ),
+            (
+                "BOXOFFICE_NOTIFICATIONS__EMAIL__PORT".into(),
+                smtp.port().to_string(),
+            ),
+            ("BOXOFFICE_NOTIFICATIONS__EMAIL__TLS".into(), "none".into()),
             ("RUST_LOG".into(), "info,sqlx=warn".into()),
         ]
     }
@@ -133,7 +151,13 @@ impl Cluster {
         use std::io::Write;
         let mut command = binary();
         command
-            .args(["users", "create-admin", "--email", ADMIN_EMAIL, "--password-stdin"])
+            .args([
+                "users",
+                "create-admin",
+                "--email",
+                ADMIN_EMAIL,
+                "--password-stdin",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -141,7 +165,12 @@ impl Cluster {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("create-admin");
-        child.stdin.take().expect("stdin").write_all(ADMIN_PASSWORD.as_bytes()).expect("password");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(ADMIN_PASSWORD.as_bytes())
+            .expect("password");
         assert!(child.wait().expect("wait").success(), "create-admin failed");
     }
 
@@ -161,8 +190,21 @@ impl Cluster {
         self.create_admin(&env);
         let args = vec!["all".to_owned()];
         let (child, ready) = spawn(&args, &env, "boxoffice ready");
-        self.gateway_url = format!("http://{}", ready["gateway"]["http_addr"].as_str().expect("gateway address"));
-        self.processes.insert("all", Process { child, args, env, ready: serde_json::json!(ready) });
+        self.gateway_url = format!(
+            "http://{}",
+            ready["gateway"]["http_addr"]
+                .as_str()
+                .expect("gateway address")
+        );
+        self.processes.insert(
+            "all",
+            Process {
+                child,
+                args,
+                env,
+                ready: serde_json::json!(ready),
+            },
+        );
     }
 
     async fn start_distributed(&mut self) {
@@ -170,12 +212,26 @@ impl Cluster {
         let redis_prefix = format!("bo_e2e_{}:", uuid::Uuid::now_v7().simple());
         let mut env = self.common_env();
         env.push(("BOXOFFICE_AMQP_URL".into(), vhost.url.clone()));
-        env.push(("BOXOFFICE_REDIS_URL".into(), "redis://127.0.0.1:6379".into()));
-        env.push(("BOXOFFICE_GATEWAY__RATE_LIMIT__REDIS_PREFIX".into(), format!("{redis_prefix}rl:")));
-        env.push(("BOXOFFICE_NOTIFICATIONS__REDIS_PREFIX".into(), format!("{redis_prefix}n:")));
+        env.push((
+            "BOXOFFICE_REDIS_URL".into(),
+            "redis://127.0.0.1:6379".into(),
+        ));
+        env.push((
+            "BOXOFFICE_GATEWAY__RATE_LIMIT__REDIS_PREFIX".into(),
+            format!("{redis_prefix}rl:"),
+        ));
+        env.push((
+            "BOXOFFICE_NOTIFICATIONS__REDIS_PREFIX".into(),
+            format!("{redis_prefix}n:"),
+        ));
         for service in ["users", "cinema", "payments", "booking", "notifications"] {
-            let url = boxoffice_store::testing::fresh_postgres_url().await.expect("database");
-            env.push((format!("BOXOFFICE_{}__DATABASE_URL", service.to_uppercase()), url.clone()));
+            let url = boxoffice_store::testing::fresh_postgres_url()
+                .await
+                .expect("database");
+            env.push((
+                format!("BOXOFFICE_{}__DATABASE_URL", service.to_uppercase()),
+                url.clone(),
+            ));
             self.database_urls.insert(service, url);
         }
         self.vhost = Some(vhost);
@@ -187,33 +243,70 @@ impl Cluster {
         let cinema = self.spawn_service(
             "cinema",
             &env,
-            &[("CINEMA__HTTP_ADDR", "127.0.0.1:0"), ("CINEMA__GRPC_ADDR", "127.0.0.1:0")],
+            &[
+                ("CINEMA__HTTP_ADDR", "127.0.0.1:0"),
+                ("CINEMA__GRPC_ADDR", "127.0.0.1:0"),
+            ],
         );
         // Later restarts of cinema reuse its ports, so the others keep finding it.
         let cinema_http = cinema["http_addr"].as_str().expect("cinema").to_owned();
-        let cinema_grpc = cinema["grpc_addr"].as_str().expect("cinema grpc").to_owned();
+        let cinema_grpc = cinema["grpc_addr"]
+            .as_str()
+            .expect("cinema grpc")
+            .to_owned();
         env.push(("BOXOFFICE_CINEMA__HTTP_ADDR".into(), cinema_http.clone()));
         env.push(("BOXOFFICE_CINEMA__GRPC_ADDR".into(), cinema_grpc.clone()));
         if let Some(process) = self.processes.get_mut("cinema") {
-            process.env.push(("BOXOFFICE_CINEMA__HTTP_ADDR".into(), cinema_http));
-            process.env.push(("BOXOFFICE_CINEMA__GRPC_ADDR".into(), cinema_grpc));
+            process
+                .env
+                .push(("BOXOFFICE_CINEMA__HTTP_ADDR".into(), cinema_http));
+            process
+                .env
+                .push(("BOXOFFICE_CINEMA__GRPC_ADDR".into(), cinema_grpc));
         }
         let payments = self.spawn_service("payments", &env, &[("PAYMENTS__LISTEN", "127.0.0.1:0")]);
-        env.push(("BOXOFFICE_PAYMENTS__LISTEN".into(), payments["http_addr"].as_str().expect("payments").to_owned()));
+        env.push((
+            "BOXOFFICE_PAYMENTS__LISTEN".into(),
+            payments["http_addr"].as_str().expect("payments").to_owned(),
+        ));
         let booking = self.spawn_service("booking", &env, &[("BOOKING__LISTEN", "127.0.0.1:0")]);
-        env.push(("BOXOFFICE_BOOKING__LISTEN".into(), booking["http_addr"].as_str().expect("booking").to_owned()));
-        self.spawn_service("notifications", &env, &[("NOTIFICATIONS__LISTEN", "127.0.0.1:0")]);
+        env.push((
+            "BOXOFFICE_BOOKING__LISTEN".into(),
+            booking["http_addr"].as_str().expect("booking").to_owned(),
+        ));
+        self.spawn_service(
+            "notifications",
+            &env,
+            &[("NOTIFICATIONS__LISTEN", "127.0.0.1:0")],
+        );
         let gateway = self.spawn_service("gateway", &env, &[("GATEWAY__LISTEN", "127.0.0.1:0")]);
         self.gateway_url = format!("http://{}", gateway["http_addr"].as_str().expect("gateway"));
     }
 
-    fn spawn_service(&mut self, name: &'static str, base: &[(String, String)], extra: &[(&str, &str)]) -> Value {
+    fn spawn_service(
+        &mut self,
+        name: &'static str,
+        base: &[(String, String)],
+        extra: &[(&str, &str)],
+    ) -> Value {
         let mut env = base.to_vec();
-        env.extend(extra.iter().map(|(k, v)| (format!("BOXOFFICE_{k}"), (*v).to_owned())));
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| (format!("BOXOFFICE_{k}"), (*v).to_owned())),
+        );
         let args = vec![name.to_owned()];
         let (child, ready) = spawn(&args, &env, "service ready");
         let entry = ready.get(name).cloned().expect("ready line");
-        self.processes.insert(name, Process { child, args, env, ready: entry.clone() });
+        self.processes.insert(
+            name,
+            Process {
+                child,
+                args,
+                env,
+                ready: entry.clone(),
+            },
+        );
         entry
     }
 
@@ -224,12 +317,25 @@ impl Cluster {
         process.child.wait().expect("wait");
     }
 
-    /// Starts a killed process again with the same arguments, environment and ports.
+    /// Starts a killed process again with the same arguments, environment and ports (a
+    /// restarted `all` binds new ports: the gateway address is updated).
     pub fn restart(&mut self, name: &str) {
         let process = self.processes.get_mut(name).expect("known process");
-        let until = if name == "all" { "boxoffice ready" } else { "service ready" };
-        let (child, _) = spawn(&process.args, &process.env, until);
+        let until = if name == "all" {
+            "boxoffice ready"
+        } else {
+            "service ready"
+        };
+        let (child, ready) = spawn(&process.args, &process.env, until);
         process.child = child;
+        if name == "all" {
+            self.gateway_url = format!(
+                "http://{}",
+                ready["gateway"]["http_addr"]
+                    .as_str()
+                    .expect("gateway address")
+            );
+        }
     }
 
     pub async fn wait_until_ready(&self) {
@@ -254,7 +360,11 @@ impl Cluster {
     }
 
     pub async fn admin(&self) -> ApiClient {
-        let session = self.api().login(ADMIN_EMAIL, ADMIN_PASSWORD).await.expect("admin login");
+        let session = self
+            .api()
+            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .expect("admin login");
         self.api().with_token(session.access_token)
     }
 
@@ -262,20 +372,34 @@ impl Cluster {
     pub async fn store(&self, service: &str, migrations: &boxoffice_store::Migrations) -> Database {
         let url = match self.deployment {
             Deployment::Distributed => self.database_urls[service].clone(),
-            Deployment::Embedded => format!("sqlite:{}", self.data_dir.path().join(format!("{service}.db")).display()),
+            Deployment::Embedded => format!(
+                "sqlite:{}",
+                self.data_dir.path().join(format!("{service}.db")).display()
+            ),
         };
-        Database::connect(&url, migrations, PoolSettings { max_connections: 2, ..PoolSettings::default() })
-            .await
-            .expect("connect to a store")
+        Database::connect(
+            &url,
+            migrations,
+            PoolSettings {
+                max_connections: 2,
+                ..PoolSettings::default()
+            },
+        )
+        .await
+        .expect("connect to a store")
     }
 
     /// Runs the cross-service audit over every store of the deployment.
     pub async fn audit(&self) -> boxoffice_audit::Report {
         let booking = self.store("booking", &boxoffice_booking::MIGRATIONS).await;
         let cinema = self.store("cinema", &boxoffice_cinema::MIGRATIONS).await;
-        let payments = self.store("payments", &boxoffice_payments::store::migrations()).await;
+        let payments = self
+            .store("payments", &boxoffice_payments::store::migrations())
+            .await;
         let users = self.store("users", &boxoffice_users::MIGRATIONS).await;
-        let notifications = self.store("notifications", &boxoffice_notifications::MIGRATIONS).await;
+        let notifications = self
+            .store("notifications", &boxoffice_notifications::store::MIGRATIONS)
+            .await;
         let report = boxoffice_audit::run(
             boxoffice_audit::Stores {
                 booking: &booking,

@@ -30,7 +30,10 @@ pub async fn staff_create_catalog(admin: &ApiClient, tag: &str) -> Catalog {
         .collect();
     let auditorium: Value = admin
         .post(
-            &format!("/api/v1/admin/cinemas/{}/auditoriums", cinema["id"].as_str().expect("id")),
+            &format!(
+                "/api/v1/admin/cinemas/{}/auditoriums",
+                cinema["id"].as_str().expect("id")
+            ),
             json!({"name": "Hall 1", "layout": {"rows": rows}}),
         )
         .await
@@ -63,7 +66,10 @@ pub fn card(number: &str) -> Value {
 
 pub async fn seat_statuses(client: &ApiClient, showtime_id: &str) -> Vec<(String, String)> {
     let data = client
-        .graphql("query($id: ID!) { showtime(id: $id) { seatMap { rows { seats { id status } } } } }", json!({"id": showtime_id}))
+        .graphql(
+            "query($id: ID!) { showtime(id: $id) { seatMap { rows { seats { id status } } } } }",
+            json!({"id": showtime_id}),
+        )
         .await
         .expect("seat map");
     data["showtime"]["seatMap"]["rows"]
@@ -71,7 +77,12 @@ pub async fn seat_statuses(client: &ApiClient, showtime_id: &str) -> Vec<(String
         .expect("rows")
         .iter()
         .flat_map(|row| row["seats"].as_array().cloned().unwrap_or_default())
-        .map(|seat| (seat["id"].as_str().unwrap_or_default().to_owned(), seat["status"].as_str().unwrap_or_default().to_owned()))
+        .map(|seat| {
+            (
+                seat["id"].as_str().unwrap_or_default().to_owned(),
+                seat["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -79,18 +90,39 @@ pub async fn seat_statuses(client: &ApiClient, showtime_id: &str) -> Vec<(String
 /// the tickets, cancel and get refunded.
 pub async fn customer_journey(cluster: &Cluster, catalog: &Catalog, email: &str) {
     let api = cluster.api();
-    let session = api.register(email, "popcorn and a good film", "Erin Example").await.expect("register");
+    let session = api
+        .register(email, "popcorn and a good film", "Erin Example")
+        .await
+        .expect("register");
     assert_eq!(session.user.role, "customer");
-    let login = api.login(email, "popcorn and a good film").await.expect("login");
+    let login = api
+        .login(email, "popcorn and a good film")
+        .await
+        .expect("login");
     let customer = api.with_token(login.access_token.clone());
 
-    let movies = customer.graphql("{ movies { id title } }", json!({})).await.expect("movies");
-    assert!(movies["movies"].as_array().expect("list").iter().any(|m| m["id"] == catalog.movie_id.as_str()));
+    let movies = customer
+        .graphql("{ movies { id title } }", json!({}))
+        .await
+        .expect("movies");
+    assert!(
+        movies["movies"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|m| m["id"] == catalog.movie_id.as_str())
+    );
     let showtimes = customer
         .graphql("query($m: ID) { showtimes(movieId: $m) { id startsAt cinema { name timeZone } auditorium { name } } }", json!({"m": catalog.movie_id}))
         .await
         .expect("showtimes");
-    assert!(showtimes["showtimes"].as_array().expect("list").iter().any(|s| s["id"] == catalog.showtime_id.as_str()));
+    assert!(
+        showtimes["showtimes"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|s| s["id"] == catalog.showtime_id.as_str())
+    );
     let before = seat_statuses(&customer, &catalog.showtime_id).await;
     assert_eq!(before.len(), 32);
     assert!(before.iter().all(|(_, status)| status == "AVAILABLE"));
@@ -118,9 +150,17 @@ pub async fn customer_journey(cluster: &Cluster, catalog: &Catalog, email: &str)
 
     let mut held = HashSet::new();
     while held.len() < 2 {
-        let update = updates.next_data(Duration::from_secs(10)).await.expect("a HELD update on the subscription");
+        let update = updates
+            .next_data(Duration::from_secs(10))
+            .await
+            .expect("a HELD update on the subscription");
         if update["seatMapUpdates"]["status"] == "HELD" {
-            held.insert(update["seatMapUpdates"]["seatId"].as_str().unwrap_or_default().to_owned());
+            held.insert(
+                update["seatMapUpdates"]["seatId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
         }
     }
     assert_eq!(held, HashSet::from(["B-4".to_owned(), "B-5".to_owned()]));
@@ -131,7 +171,13 @@ pub async fn customer_journey(cluster: &Cluster, catalog: &Catalog, email: &str)
         .await
         .expect_err("a declined card");
     assert_eq!(declined.graphql_code(), Some("PAYMENT_DECLINED"));
-    let still = customer.graphql("query($id: ID!) { booking(id: $id) { status } }", json!({"id": booking_id})).await.expect("booking");
+    let still = customer
+        .graphql(
+            "query($id: ID!) { booking(id: $id) { status } }",
+            json!({"id": booking_id}),
+        )
+        .await
+        .expect("booking");
     assert_eq!(still["booking"]["status"], "PENDING");
 
     let paid = customer
@@ -141,30 +187,86 @@ pub async fn customer_journey(cluster: &Cluster, catalog: &Catalog, email: &str)
     assert_eq!(paid["payBooking"]["status"], "CONFIRMED");
     let tickets = paid["payBooking"]["tickets"].as_array().expect("tickets");
     assert_eq!(tickets.len(), 2);
-    assert!(tickets.iter().all(|t| t["qrSvg"].as_str().is_some_and(|svg| svg.contains("<svg"))));
+    assert!(
+        tickets
+            .iter()
+            .all(|t| t["qrSvg"].as_str().is_some_and(|svg| svg.contains("<svg")))
+    );
 
     let mut sold = HashSet::new();
     while sold.len() < 2 {
-        let update = updates.next_data(Duration::from_secs(10)).await.expect("a SOLD update on the subscription");
+        let update = updates
+            .next_data(Duration::from_secs(10))
+            .await
+            .expect("a SOLD update on the subscription");
         if update["seatMapUpdates"]["status"] == "SOLD" {
-            sold.insert(update["seatMapUpdates"]["seatId"].as_str().unwrap_or_default().to_owned());
+            sold.insert(
+                update["seatMapUpdates"]["seatId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
         }
     }
 
-    let codes: Vec<String> = tickets.iter().map(|t| t["code"].as_str().unwrap_or_default().to_owned()).collect();
-    Cluster::eventually(Duration::from_secs(30), "the confirmation email", || async {
-        cluster.smtp.messages().iter().any(|m| {
-            let body = String::from_utf8_lossy(&m.data);
-            m.to.iter().any(|to| to.contains(email)) && codes.iter().all(|code| body.contains(code.as_str()))
-        })
-    })
+    let codes: Vec<String> = tickets
+        .iter()
+        .map(|t| t["code"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let summary = || {
+        cluster
+            .smtp
+            .messages()
+            .iter()
+            .map(|m| {
+                format!(
+                    "to {:?}: {}",
+                    m.to,
+                    String::from_utf8_lossy(&m.data)
+                        .chars()
+                        .take(300)
+                        .collect::<String>()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    Cluster::eventually(
+        Duration::from_secs(30),
+        "the confirmation email with every ticket",
+        || async {
+            let found = cluster.smtp.messages().iter().any(|m| {
+                let Some(parsed) = mail_parser::MessageParser::default().parse(&m.data) else {
+                    return false;
+                };
+                let text = parsed
+                    .body_text(0)
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default();
+                m.to.iter().any(|to| to.contains(email))
+                    && codes.iter().all(|code| text.contains(code.as_str()))
+            });
+            if !found {
+                eprintln!("mail so far: {:?}", summary());
+            }
+            found
+        },
+    )
     .await;
 
     let cancelled = customer
-        .graphql("mutation($id: ID!) { cancelBooking(bookingId: $id) { id status } }", json!({"id": booking_id}))
+        .graphql(
+            "mutation($id: ID!) { cancelBooking(bookingId: $id) { id status } }",
+            json!({"id": booking_id}),
+        )
         .await
         .expect("cancelBooking");
     assert_eq!(cancelled["cancelBooking"]["status"], "REFUNDED");
     let after = seat_statuses(&customer, &catalog.showtime_id).await;
-    assert!(after.iter().filter(|(id, _)| id == "B-4" || id == "B-5").all(|(_, status)| status == "AVAILABLE"), "{after:?}");
+    assert!(
+        after
+            .iter()
+            .filter(|(id, _)| id == "B-4" || id == "B-5")
+            .all(|(_, status)| status == "AVAILABLE"),
+        "{after:?}"
+    );
 }

@@ -1,0 +1,138 @@
+//! End to end through the gateway against six processes on PostgreSQL, RabbitMQ and Redis.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+use support::cluster::{Cluster, Deployment};
+use support::journey;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_customer_books_pays_gets_tickets_and_a_refund_across_six_processes() {
+    let cluster = Cluster::start(Deployment::Distributed).await;
+    let admin = cluster.admin().await;
+    let catalog = journey::staff_create_catalog(&admin, "dist").await;
+    journey::customer_journey(&cluster, &catalog, "erin@example.com").await;
+
+    // Every event reached its consumer and every store agrees.
+    let mut report = cluster.audit().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !report.ok && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        report = cluster.audit().await;
+    }
+    assert!(report.ok, "{}", report.table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn identity_is_decided_by_the_gateway_not_by_the_client() {
+    let cluster = Cluster::start(Deployment::Distributed).await;
+    let api = cluster.api();
+    let customer = api
+        .register(
+            "mallory@example.com",
+            "a perfectly fine passphrase",
+            "Mallory",
+        )
+        .await
+        .expect("register");
+    let admin = api
+        .login(
+            support::cluster::ADMIN_EMAIL,
+            support::cluster::ADMIN_PASSWORD,
+        )
+        .await
+        .expect("admin");
+    let http = reqwest::Client::new();
+
+    // A customer on the admin API: 403.
+    let forbidden = http
+        .get(format!("{}/api/v1/admin/cinemas", cluster.gateway_url))
+        .bearer_auth(&customer.access_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+
+    // A client-supplied identity header is ignored: the customer stays the customer.
+    let me: serde_json::Value = http
+        .get(format!("{}/api/v1/users/me", cluster.gateway_url))
+        .bearer_auth(&customer.access_token)
+        .header("x-user-id", &admin.user.id)
+        .header("x-user-role", "admin")
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["id"], customer.user.id.as_str());
+    let sneaky = http
+        .get(format!("{}/api/v1/admin/cinemas", cluster.gateway_url))
+        .header("x-user-id", &admin.user.id)
+        .header("x-user-role", "admin")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(sneaky.status(), StatusCode::UNAUTHORIZED);
+
+    // A forged token and an expired-looking garbage token: 401 at the gateway.
+    let mut parts: Vec<String> = customer
+        .access_token
+        .split('.')
+        .map(str::to_owned)
+        .collect();
+    parts[2] = "AAAA".into();
+    for token in [parts.join("."), "eyJhbGciOiJub25lIn0.e30.".to_owned()] {
+        let response = http
+            .get(format!("{}/api/v1/users/me", cluster.gateway_url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    // Payments is internal: the gateway does not route it.
+    let payments = http
+        .get(format!("{}/api/v1/payments", cluster.gateway_url))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(payments.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_cinema_service_gives_fast_clear_errors_and_the_journey_works_after_its_restart() {
+    let mut cluster = Cluster::start(Deployment::Distributed).await;
+    let admin = cluster.admin().await;
+    let catalog = journey::staff_create_catalog(&admin, "kill").await;
+    cluster.kill("cinema");
+
+    let started = Instant::now();
+    let admin_call = admin
+        .get::<serde_json::Value>("/api/v1/admin/cinemas")
+        .await
+        .expect_err("cinema is down");
+    assert_eq!(admin_call.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    let query = cluster
+        .api()
+        .graphql(
+            "query($id: ID!) { showtime(id: $id) { id seatMap { rows { label } } } }",
+            json!({"id": catalog.showtime_id}),
+        )
+        .await
+        .expect_err("the seat map needs cinema");
+    assert!(query.graphql_code().is_some(), "{query}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "errors must come fast, took {:?}",
+        started.elapsed()
+    );
+
+    cluster.restart("cinema");
+    cluster.wait_until_ready().await;
+    journey::customer_journey(&cluster, &catalog, "after-restart@example.com").await;
+}

@@ -1,0 +1,159 @@
+//! The same end-to-end journey against `boxoffice all` on SQLite, plus the embedded
+//! deployment's own promises: a race with an audit, and a kill that loses nothing.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::cluster::{Cluster, Deployment};
+use support::journey;
+
+async fn audit_until_clean(cluster: &Cluster) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let report = cluster.audit().await;
+        if report.ok {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{}", report.table());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_customer_books_pays_gets_tickets_and_a_refund_in_one_process() {
+    let cluster = Cluster::start(Deployment::Embedded).await;
+    let admin = cluster.admin().await;
+    let catalog = journey::staff_create_catalog(&admin, "embedded").await;
+    journey::customer_journey(&cluster, &catalog, "erin@example.com").await;
+    audit_until_clean(&cluster).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn customers_racing_for_overlapping_seats_never_share_one_on_sqlite() {
+    let cluster = Cluster::start(Deployment::Embedded).await;
+    let admin = cluster.admin().await;
+    let catalog = journey::staff_create_catalog(&admin, "race").await;
+    let api = cluster.api();
+    let mut customers = Vec::new();
+    for i in 0..12 {
+        let session = api
+            .register(
+                &format!("racer{i}@example.com"),
+                "racing for the best seats",
+                &format!("Racer {i}"),
+            )
+            .await
+            .expect("register");
+        customers.push(api.with_token(session.access_token));
+    }
+    // Everybody wants two of the same six seats in row C, in overlapping pairs.
+    let wanted = ["C-2", "C-3", "C-4", "C-5", "C-6", "C-7"];
+    let attempts = customers.iter().enumerate().map(|(i, customer)| {
+        let seats = [wanted[i % 5], wanted[i % 5 + 1]];
+        let showtime = catalog.showtime_id.clone();
+        async move {
+            let created = customer
+                .graphql(
+                    "mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }",
+                    json!({"input": {"showtimeId": showtime, "seatIds": seats}}),
+                )
+                .await;
+            let Ok(created) = created else { return false };
+            let id = created["createBooking"]["id"].as_str().unwrap_or_default().to_owned();
+            customer
+                .graphql(
+                    "mutation($input: PayBookingInput!) { payBooking(input: $input) { status } }",
+                    json!({"input": {"bookingId": id, "card": journey::card(journey::GOOD_CARD), "idempotencyKey": format!("{id}-1")}}),
+                )
+                .await
+                .is_ok_and(|paid| paid["payBooking"]["status"] == "CONFIRMED")
+        }
+    });
+    let confirmed = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .filter(|ok| *ok)
+        .count();
+    assert!(
+        (1..=3).contains(&confirmed),
+        "{confirmed} bookings of 2 seats each out of 6 contested seats"
+    );
+    audit_until_clean(&cluster).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_the_process_during_a_payment_loses_nothing_on_sqlite() {
+    let mut cluster = Cluster::start(Deployment::Embedded).await;
+    let admin = cluster.admin().await;
+    let catalog = journey::staff_create_catalog(&admin, "crash").await;
+    let api = cluster.api();
+    let session = api
+        .register(
+            "crash@example.com",
+            "whatever happens, keep it",
+            "Crash Test",
+        )
+        .await
+        .expect("register");
+    let customer = api.with_token(session.access_token.clone());
+    let created = customer
+        .graphql(
+            "mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }",
+            json!({"input": {"showtimeId": catalog.showtime_id, "seatIds": ["A-1", "A-2"]}}),
+        )
+        .await
+        .expect("createBooking");
+    let id = created["createBooking"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    // Pay, and kill the whole process while the payment is under way.
+    let paying = {
+        let customer = customer.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            customer
+                .graphql(
+                    "mutation($input: PayBookingInput!) { payBooking(input: $input) { status } }",
+                    json!({"input": {"bookingId": id, "card": journey::card(journey::GOOD_CARD), "idempotencyKey": format!("{id}-1")}}),
+                )
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    cluster.kill("all");
+    let _ = paying.await;
+
+    cluster.restart("all");
+    cluster.wait_until_ready().await;
+    // The booking is still there, and ends either paid for or not charged at all.
+    let login = cluster
+        .api()
+        .login("crash@example.com", "whatever happens, keep it")
+        .await
+        .expect("login");
+    let customer = cluster.api().with_token(login.access_token);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let booking = customer
+            .graphql(
+                "query($id: ID!) { booking(id: $id) { status } }",
+                json!({"id": id}),
+            )
+            .await
+            .expect("the booking survived the kill");
+        let status = booking["booking"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if status == "CONFIRMED" || status == "PENDING" || status == "REFUNDED" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "booking stuck in {status}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    audit_until_clean(&cluster).await;
+}
