@@ -136,3 +136,47 @@ async fn a_dead_cinema_service_gives_fast_clear_errors_and_the_journey_works_aft
     cluster.wait_until_ready().await;
     journey::customer_journey(&cluster, &catalog, "after-restart@example.com").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_gateway_processes_share_one_login_budget_through_redis() {
+    let mut cluster = Cluster::start(Deployment::Distributed).await;
+    let second = cluster.start_second_gateway();
+    let http = reqwest::Client::new();
+    let mut limited = Vec::new();
+    let mut passed = 0;
+    // 40 failed logins from one client, alternating between the two gateways: the login budget
+    // (20 a minute per client IP by default) is one budget, not one per process.
+    for attempt in 0..40 {
+        let base = if attempt % 2 == 0 {
+            &cluster.gateway_url
+        } else {
+            &second
+        };
+        let response = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": "nobody@example.com", "password": "not the password"}))
+            .send()
+            .await
+            .expect("login");
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited.push(response);
+        } else {
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            passed += 1;
+        }
+    }
+    assert_eq!(passed, 20, "one shared budget of 20");
+    let refused = &limited[0];
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(refused.headers()["ratelimit-limit"], "20");
+    assert_eq!(refused.headers()["ratelimit-remaining"], "0");
+}

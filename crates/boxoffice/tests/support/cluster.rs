@@ -36,6 +36,7 @@ pub struct Cluster {
     /// Database URL per service (distributed) — the audit reads them.
     pub database_urls: HashMap<&'static str, String>,
     vhost: Option<TestVhost>,
+    extra_env: Vec<(String, String)>,
 }
 
 impl Drop for Cluster {
@@ -107,6 +108,11 @@ fn spawn(
 
 impl Cluster {
     pub async fn start(deployment: Deployment) -> Self {
+        Self::start_with(deployment, &[]).await
+    }
+
+    /// Starts the deployment with extra settings (`BOXOFFICE_…` variables) for every process.
+    pub async fn start_with(deployment: Deployment, settings: &[(&str, &str)]) -> Self {
         let smtp = SmtpSink::start().await.expect("smtp sink");
         let data_dir = tempfile::tempdir().expect("tempdir");
         let mut cluster = Self {
@@ -117,6 +123,10 @@ impl Cluster {
             processes: HashMap::new(),
             database_urls: HashMap::new(),
             vhost: None,
+            extra_env: settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         match deployment {
             Deployment::Distributed => cluster.start_distributed().await,
@@ -145,6 +155,9 @@ impl Cluster {
             ("BOXOFFICE_NOTIFICATIONS__EMAIL__TLS".into(), "none".into()),
             ("RUST_LOG".into(), "info,sqlx=warn".into()),
         ]
+        .into_iter()
+        .chain(self.extra_env.iter().cloned())
+        .collect()
     }
 
     fn create_admin(&self, env: &[(String, String)]) {
@@ -281,6 +294,35 @@ impl Cluster {
         );
         let gateway = self.spawn_service("gateway", &env, &[("GATEWAY__LISTEN", "127.0.0.1:0")]);
         self.gateway_url = format!("http://{}", gateway["http_addr"].as_str().expect("gateway"));
+    }
+
+    /// Starts another gateway process with the same settings (and so the same Redis budget);
+    /// returns its base URL.
+    pub fn start_second_gateway(&mut self) -> String {
+        let mut env = self
+            .processes
+            .get("gateway")
+            .expect("distributed")
+            .env
+            .clone();
+        env.retain(|(key, _)| key != "BOXOFFICE_GATEWAY__LISTEN");
+        env.push(("BOXOFFICE_GATEWAY__LISTEN".into(), "127.0.0.1:0".into()));
+        let args = vec!["gateway".to_owned()];
+        let (child, ready) = spawn(&args, &env, "service ready");
+        let url = format!(
+            "http://{}",
+            ready["gateway"]["http_addr"].as_str().expect("gateway")
+        );
+        self.processes.insert(
+            "gateway-2",
+            Process {
+                child,
+                args,
+                env,
+                ready: serde_json::json!(ready),
+            },
+        );
+        url
     }
 
     fn spawn_service(
