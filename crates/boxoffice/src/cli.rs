@@ -71,6 +71,19 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
     },
+    /// Check the invariants across every service's store; exits non-zero on any violation.
+    Audit {
+        /// Print the findings as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load data into a running deployment.
+    Seed {
+        #[command(subcommand)]
+        what: SeedWhat,
+    },
+    /// Load scenarios: rush, single, weekend, reads (through a gateway) or holds (cinema gRPC).
+    Bench(BenchArgs),
     /// Apply every service's database migrations and exit.
     Migrate,
 }
@@ -190,4 +203,51 @@ impl Cli {
         }
         Value::Object(root)
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeedWhat {
+    /// The demo chain (two cinemas, five auditoriums, eight movies, a week of showtimes) and the
+    /// demo accounts, through the gateway; does nothing if the catalog already has cinemas.
+    Demo {
+        /// The gateway [default: from the gateway's listen setting].
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// rush | single | weekend | reads | holds
+    pub scenario: String,
+    /// A running gateway; without it an embedded instance is started in a temporary directory.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Virtual customers.
+    #[arg(long)]
+    pub users: Option<usize>,
+    /// Seconds the clock runs.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u64>,
+    /// Open model: customers arriving per second (default: a closed loop of --users).
+    #[arg(long, value_name = "PER_SEC")]
+    pub rate: Option<f64>,
+    /// Share of customers whose first card is declined (0..1).
+    #[arg(long)]
+    pub decline_share: Option<f64>,
+    /// Write the machine-readable report here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write a self-contained HTML report with plots here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// With --url: the staff account that sets the run up (password in BOXOFFICE_BENCH_ADMIN_PASSWORD).
+    #[arg(long)]
+    pub admin_email: Option<String>,
+    /// holds: the cinema service's PostgreSQL database.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// holds: also run pgbench -N against this server (admin URL) as the ceiling.
+    #[arg(long, value_name = "URL")]
+    pub pgbench_url: Option<String>,
 }

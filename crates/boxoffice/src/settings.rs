@@ -62,6 +62,26 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Settings for a throwaway instance in `data_dir`: embedded stores, every port chosen by
+    /// the OS, everything else as in `base`.
+    pub fn load_for_data_dir(data_dir: &Path, base: &Settings) -> anyhow::Result<Self> {
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut settings = Self {
+            data_dir: data_dir.to_owned(),
+            log_format: base.log_format.clone(),
+            ..Self::default()
+        };
+        settings.users.listen = any_port;
+        settings.cinema.http_addr = any_port;
+        settings.cinema.grpc_addr = any_port;
+        settings.payments.service.listen = any_port.to_string();
+        settings.booking.listen = any_port;
+        settings.notifications.listen = any_port.to_string();
+        settings.gateway.listen = any_port;
+        settings.resolve_defaults()?;
+        Ok(settings)
+    }
+
     /// Fills in what defaults to a place inside the data directory.
     fn resolve_defaults(&mut self) -> anyhow::Result<()> {
         if self.users.key_dir.as_os_str().is_empty() {

@@ -4,15 +4,51 @@
 use boxoffice_client::ApiClient;
 
 use super::services;
+use boxoffice_http::CancellationToken;
+
 use super::shutdown_on_signal;
 use crate::demo::{self, DemoCredentials};
 use crate::settings::Settings;
 
-/// Services start in dependency order; each one's real bound address is written back into the
-/// settings before its dependents start, so any port (including 0) works.
-pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    let shutdown = shutdown_on_signal();
+/// Every service of one process, started.
+pub struct AllRunning {
+    pub gateway_url: String,
+    /// The settings with every real bound address filled in.
+    pub settings: Settings,
+    users: services::UsersService,
+    cinema: boxoffice_cinema::Running,
+    payments: services::PaymentsService,
+    booking: boxoffice_booking::Running,
+    notifications: boxoffice_notifications::Running,
+    gateway: boxoffice_gateway::Running,
+}
+
+impl AllRunning {
+    /// Waits until every service has stopped (after the shutdown token was cancelled).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let (booking, users, cinema, payments, gateway, ()) = tokio::join!(
+            self.booking.wait(),
+            self.users.wait(),
+            self.cinema.wait(),
+            self.payments.wait(),
+            self.gateway.wait(),
+            self.notifications.wait()
+        );
+        gateway?;
+        booking?;
+        users?;
+        cinema?;
+        payments?;
+        Ok(())
+    }
+}
+
+/// Starts every service in dependency order; each one's real bound address is written back
+/// into the settings before its dependents start, so any port (including 0) works.
+pub async fn start(
+    mut settings: Settings,
+    shutdown: CancellationToken,
+) -> anyhow::Result<AllRunning> {
     let in_process = boxoffice_events::InProcessBus::new();
     let bus = services::event_bus(&settings, &in_process, true).await;
     // Consumers first, so the first events already find their queue.
@@ -30,38 +66,41 @@ pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> 
     settings.booking.listen = booking.http_addr;
     settings.derive_addresses(true);
     let gateway = services::start_gateway(&settings, shutdown.clone()).await?;
-    let gateway_url = format!("http://{}", gateway.http_addr);
+    Ok(AllRunning {
+        gateway_url: format!("http://{}", gateway.http_addr),
+        settings,
+        users,
+        cinema,
+        payments,
+        booking,
+        notifications,
+        gateway,
+    })
+}
 
+pub async fn run(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let running = start(settings, shutdown_on_signal()).await?;
     let credentials = if with_demo {
-        Some(load_demo(&settings, &gateway_url).await?)
+        Some(load_demo(&running.settings, &running.gateway_url).await?)
     } else {
         None
     };
     tracing::info!(
         ready_ms = started.elapsed().as_millis() as u64,
-        gateway = %gateway.http_addr,
+        gateway = %running.gateway_url.trim_start_matches("http://"),
         "boxoffice ready"
     );
-    print_banner(&settings, &gateway_url, credentials.as_ref());
-
-    let (booking, users, cinema, payments, gateway, ()) = tokio::join!(
-        booking.wait(),
-        users.wait(),
-        cinema.wait(),
-        payments.wait(),
-        gateway.wait(),
-        notifications.wait()
+    print_banner(
+        &running.settings,
+        &running.gateway_url,
+        credentials.as_ref(),
     );
-    gateway?;
-    booking?;
-    users?;
-    cinema?;
-    payments?;
-    Ok(())
+    running.wait().await
 }
 
 /// Creates the demo accounts and catalog on the first start; later starts find them.
-async fn load_demo(settings: &Settings, gateway_url: &str) -> anyhow::Result<DemoCredentials> {
+pub async fn load_demo(settings: &Settings, gateway_url: &str) -> anyhow::Result<DemoCredentials> {
     let (credentials, fresh) = DemoCredentials::load_or_generate(&settings.data_dir)?;
     let api = ApiClient::new(gateway_url);
     if fresh {

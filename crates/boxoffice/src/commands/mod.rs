@@ -1,4 +1,6 @@
 mod all;
+mod audit;
+mod bench;
 mod migrate;
 mod services;
 mod users;
@@ -49,6 +51,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let running = services::start_gateway(&settings, shutdown_on_signal()).await?;
             Ok(running.wait().await?)
         }
+        Command::Audit { json } => audit::run(settings, json).await,
+        Command::Seed {
+            what: crate::cli::SeedWhat::Demo { url },
+        } => {
+            let url = url.unwrap_or_else(|| {
+                format!(
+                    "http://{}",
+                    crate::settings::loopback_for(settings.gateway.listen)
+                )
+            });
+            let credentials = all::load_demo(&settings, &url).await?;
+            println!(
+                "demo loaded; admin {} / {}",
+                credentials.admin_email, credentials.admin_password
+            );
+            Ok(())
+        }
+        Command::Bench(args) => bench::run(settings, args).await,
         Command::Migrate => migrate::run(settings).await,
     }
 }
