@@ -1,0 +1,101 @@
+//! The operator tools: `boxoffice bench` and `boxoffice audit`, as a person runs them.
+
+use std::process::Command;
+
+fn boxoffice() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+}
+
+#[test]
+fn a_short_rush_on_an_embedded_instance_sells_seats_and_audits_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("rush.json");
+    let html = dir.path().join("rush.html");
+    let output = boxoffice()
+        .args([
+            "--log-format",
+            "json",
+            "bench",
+            "rush",
+            "--users",
+            "20",
+            "--duration",
+            "5",
+            "--json",
+        ])
+        .arg(&report)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .expect("run bench");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    for field in [
+        "scenario",
+        "users",
+        "duration_s",
+        "bookings_confirmed",
+        "seats_sold",
+        "seats_total",
+        "confirmed_per_s",
+        "attempts",
+        "conflicts",
+        "errors",
+        "latency_ms",
+        "audit",
+    ] {
+        assert!(report.get(field).is_some(), "report lacks {field}");
+    }
+    assert_eq!(report["scenario"], "rush");
+    assert!(
+        report["bookings_confirmed"].as_u64().expect("count") > 0,
+        "{report}"
+    );
+    assert!(report["seats_sold"].as_u64() <= report["seats_total"].as_u64());
+    assert_eq!(report["audit"]["ok"], true, "{}", report["audit"]);
+    let create = &report["latency_ms"]["createBooking"];
+    for quantile in ["p50", "p90", "p99", "p999", "max"] {
+        assert!(
+            create[quantile].as_f64().is_some(),
+            "createBooking lacks {quantile}"
+        );
+    }
+    let html = std::fs::read_to_string(&html).expect("html");
+    assert!(html.contains("<svg") && html.contains("createBooking"));
+}
+
+#[test]
+fn audit_of_an_empty_embedded_deployment_is_clean_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = boxoffice()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("audit")
+        .output()
+        .expect("audit");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let table = String::from_utf8_lossy(&output.stdout);
+    for invariant in ["I1", "I2", "I3", "I4", "I5"] {
+        assert!(table.contains(invariant), "{table}");
+    }
+    assert!(table.contains("audit: OK"));
+}
+
+#[test]
+fn an_unknown_bench_scenario_is_refused_clearly() {
+    let output = boxoffice()
+        .args(["bench", "stampede"])
+        .output()
+        .expect("bench");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown scenario"));
+}
