@@ -121,9 +121,7 @@ async fn handle(gateway: &Gateway, route: Route, request: Request) -> Response {
     let mut response = match decision {
         Some(decision) if !decision.allowed => {
             metrics::counter!("gateway_rate_limited_total").increment(1);
-            Problem::new(ProblemCode::RateLimited, "Too many requests")
-                .with_detail("The rate limit is exceeded; retry after the Retry-After delay")
-                .into_response()
+            rate_limited(route)
         }
         _ => proceed(gateway, route, request, &origin, identity)
             .await
@@ -133,6 +131,21 @@ async fn handle(gateway: &Gateway, route: Route, request: Request) -> Response {
         headers::set_rate_limit(response.headers_mut(), &decision);
     }
     response
+}
+
+/// The refusal in the caller's language: GraphQL clients get a GraphQL error with
+/// `extensions.code = RATE_LIMITED` (the documented code), REST clients problem+json; both 429.
+fn rate_limited(route: Route) -> Response {
+    if matches!(route.target, Target::Booking) {
+        let body = serde_json::json!({"errors": [{
+            "message": "Too many requests; retry after the Retry-After delay",
+            "extensions": {"code": "RATE_LIMITED"},
+        }]});
+        return (axum::http::StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    }
+    Problem::new(ProblemCode::RateLimited, "Too many requests")
+        .with_detail("The rate limit is exceeded; retry after the Retry-After delay")
+        .into_response()
 }
 
 /// Counts the request per user when the token verified, per client IP otherwise (so a flood

@@ -41,7 +41,7 @@ async fn a_burst_over_the_limit_gets_429_with_rate_limit_headers() {
     );
     let reset = number(&response, "ratelimit-reset");
     assert!((59..=60).contains(&reset), "reset {reset}");
-    assert_problem(response, 429, "rate_limited").await;
+    assert_graphql_rate_limited(response).await;
     assert_eq!(
         backends.booking.hits(),
         3,
@@ -125,7 +125,7 @@ async fn two_gateways_sharing_redis_enforce_one_budget() {
     }
     for gateway in [&a, &b] {
         let response = send(gateway.get("/graphql").bearer_auth(&token)).await;
-        assert_problem(response, 429, "rate_limited").await;
+        assert_graphql_rate_limited(response).await;
     }
     assert_eq!(backends.booking.hits(), 4);
     let ready = send(a.get("/readyz")).await;
@@ -163,5 +163,15 @@ async fn the_gateway_fails_open_to_its_memory_limiter_when_redis_is_down() {
     assert!(
         checks["redis"].as_str().unwrap_or("").starts_with("down"),
         "{checks}"
+    );
+}
+
+/// GraphQL clients get the documented GraphQL error code, with status 429.
+async fn assert_graphql_rate_limited(response: reqwest::Response) {
+    assert_eq!(response.status(), 429);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{body}"
     );
 }
