@@ -53,6 +53,8 @@ where
 }
 
 #[cfg(test)]
+// figment's `Jail` fixes the closures' error type to `figment::Error`, which is large.
+#[allow(clippy::result_large_err)]
 mod tests {
     use serde::Deserialize;
 
