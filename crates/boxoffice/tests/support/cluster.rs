@@ -230,7 +230,7 @@ impl Cluster {
             "redis://127.0.0.1:6379".into(),
         ));
         env.push((
-            "BOXOFFICE_GATEWAY__RATE_LIMIT__REDIS_PREFIX".into(),
+            "BOXOFFICE_GATEWAY__RATE_LIMIT__REDIS_KEY_PREFIX".into(),
             format!("{redis_prefix}rl:"),
         ));
         env.push((
