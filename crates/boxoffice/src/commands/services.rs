@@ -54,53 +54,35 @@ pub struct Relayed<R> {
     database: Database,
 }
 
-impl<R> Relayed<R> {
-    async fn finish(self) {
+/// A started service that can be waited for until it has shut down.
+pub trait Service {
+    fn stopped(self) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+}
+
+impl Service for boxoffice_users::Running {
+    async fn stopped(self) -> anyhow::Result<()> {
+        Ok(self.wait().await?)
+    }
+}
+
+impl Service for boxoffice_payments::Running {
+    async fn stopped(self) -> anyhow::Result<()> {
+        Ok(self.wait().await?)
+    }
+}
+
+impl<R: Service> Relayed<R> {
+    /// Waits for the service, then for its relay, then closes the relay's pool.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.running.stopped().await?;
         self.relay.wait().await;
         self.database.close().await;
+        Ok(())
     }
 }
 
 pub type UsersService = Relayed<boxoffice_users::Running>;
 pub type PaymentsService = Relayed<boxoffice_payments::Running>;
-
-impl UsersService {
-    pub async fn wait(self) -> anyhow::Result<()> {
-        let Self {
-            running,
-            relay,
-            database,
-        } = self;
-        running.wait().await?;
-        Relayed {
-            running: (),
-            relay,
-            database,
-        }
-        .finish()
-        .await;
-        Ok(())
-    }
-}
-
-impl PaymentsService {
-    pub async fn wait(self) -> anyhow::Result<()> {
-        let Self {
-            running,
-            relay,
-            database,
-        } = self;
-        running.wait().await?;
-        Relayed {
-            running: (),
-            relay,
-            database,
-        }
-        .finish()
-        .await;
-        Ok(())
-    }
-}
 
 pub async fn start_users(
     settings: &Settings,
