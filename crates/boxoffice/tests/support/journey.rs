@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use boxoffice_client::ApiClient;
 use chrono::{Duration as Days, Utc};
+use mail_parser::MimeHeaders;
 use serde_json::{Value, json};
 
 use super::cluster::Cluster;
@@ -242,8 +243,21 @@ pub async fn customer_journey(cluster: &Cluster, catalog: &Catalog, email: &str)
                     .body_text(0)
                     .map(|t| t.into_owned())
                     .unwrap_or_default();
+                // One QR code image per ticket, and the calendar event.
+                let parts_of = |ctype: &str, subtype: &str| {
+                    parsed
+                        .parts
+                        .iter()
+                        .filter(|part| {
+                            part.content_type()
+                                .is_some_and(|t| t.ctype() == ctype && t.subtype() == Some(subtype))
+                        })
+                        .count()
+                };
                 m.to.iter().any(|to| to.contains(email))
                     && codes.iter().all(|code| text.contains(code.as_str()))
+                    && parts_of("image", "png") == codes.len()
+                    && parts_of("text", "calendar") == 1
             });
             if !found {
                 eprintln!("mail so far: {:?}", summary());
