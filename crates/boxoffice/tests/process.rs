@@ -8,34 +8,79 @@ fn boxoffice() -> Command {
     Command::new(env!("CARGO_BIN_EXE_boxoffice"))
 }
 
-/// Starts `boxoffice users` on a free port and returns the child and its address, read from
-/// the JSON log line that announces it.
-fn start_users(data_dir: &std::path::Path) -> (Child, String) {
-    let mut child = boxoffice()
-        .args(["--log-format", "json", "--data-dir"])
-        .arg(data_dir)
-        .args(["users", "--listen", "127.0.0.1:0"])
+/// Spawns `command` with JSON logs on stderr and reads log entries until one satisfies
+/// `until`; returns the child and every entry read. The rest of the log is drained in a thread
+/// so the child never blocks on a full pipe.
+fn spawn_logged(
+    command: &mut Command,
+    until: impl Fn(&serde_json::Value) -> bool,
+) -> (Child, Vec<serde_json::Value>) {
+    let mut child = command
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .expect("spawn boxoffice");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut entries = Vec::new();
+    loop {
         let line = lines
             .next()
-            .expect("the service exited before listening")
+            .expect("the process exited early")
             .expect("read log");
         let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
             continue;
         };
-        if let Some(addr) = entry["http_addr"].as_str() {
-            break addr.to_owned();
+        let done = until(&entry);
+        entries.push(entry);
+        if done {
+            break;
         }
-    };
-    // Keep draining the logs so the child never blocks on a full pipe.
+    }
     std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    (child, entries)
+}
+
+/// Starts `boxoffice users` on a free port; returns the child and its address.
+fn start_users(data_dir: &std::path::Path) -> (Child, String) {
+    let (child, entries) = spawn_logged(
+        boxoffice()
+            .args(["--log-format", "json", "--data-dir"])
+            .arg(data_dir)
+            .args(["users", "--listen", "127.0.0.1:0"]),
+        |entry| entry["http_addr"].is_string(),
+    );
+    let addr = entries
+        .last()
+        .and_then(|e| e["http_addr"].as_str())
+        .expect("address");
+    (child, addr.to_owned())
+}
+
+/// Runs `boxoffice users create-admin` with `password` on standard input.
+fn create_admin(data_dir: &std::path::Path, email: &str, password: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut create = boxoffice()
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args([
+            "users",
+            "create-admin",
+            "--email",
+            email,
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    create
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write");
+    create.wait_with_output().expect("wait")
 }
 
 fn wait_with_deadline(child: &mut Child, deadline: Duration) -> std::process::ExitStatus {
@@ -73,30 +118,12 @@ async fn sigterm_stops_the_service_cleanly_with_exit_code_zero() {
 
 #[tokio::test]
 async fn create_admin_reads_the_password_from_stdin_and_the_admin_can_log_in() {
-    use std::io::Write;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut create = boxoffice()
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
-            "users",
-            "create-admin",
-            "--email",
-            "Ops@Example.com",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    create
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"correct horse battery staple\n")
-        .expect("write");
-    let output = create.wait_with_output().expect("wait");
+    let output = create_admin(
+        dir.path(),
+        "Ops@Example.com",
+        "correct horse battery staple",
+    );
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("ops@example.com"));
 
@@ -117,30 +144,8 @@ async fn create_admin_reads_the_password_from_stdin_and_the_admin_can_log_in() {
 
 #[test]
 fn a_weak_admin_password_is_refused_with_a_clear_message() {
-    use std::io::Write;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut create = boxoffice()
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
-            "users",
-            "create-admin",
-            "--email",
-            "ops@example.com",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    create
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"password123\n")
-        .expect("write");
-    let output = create.wait_with_output().expect("wait");
+    let output = create_admin(dir.path(), "ops@example.com", "password123");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("too common"));
 }
@@ -181,43 +186,32 @@ fn settings_from_the_environment_are_overridden_by_flags() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported database url"));
 }
 
-fn start_all_with_demo(
-    data_dir: &std::path::Path,
-) -> (Child, serde_json::Value, Vec<serde_json::Value>) {
-    let mut child = boxoffice()
-        .env("BOXOFFICE_USERS__LISTEN", "127.0.0.1:0")
-        .env("BOXOFFICE_CINEMA__HTTP_ADDR", "127.0.0.1:0")
-        .env("BOXOFFICE_CINEMA__GRPC_ADDR", "127.0.0.1:0")
-        .env("BOXOFFICE_PAYMENTS__LISTEN", "127.0.0.1:0")
+/// Starts `boxoffice all --demo` with every service on a free port; returns the child and the
+/// log entries up to "boxoffice ready".
+fn start_all_with_demo(data_dir: &std::path::Path) -> (Child, Vec<serde_json::Value>) {
+    let mut command = boxoffice();
+    for key in [
+        "USERS__LISTEN",
+        "CINEMA__HTTP_ADDR",
+        "CINEMA__GRPC_ADDR",
+        "PAYMENTS__LISTEN",
+        "BOOKING__LISTEN",
+        "NOTIFICATIONS__LISTEN",
+        "GATEWAY__LISTEN",
+    ] {
+        command.env(format!("BOXOFFICE_{key}"), "127.0.0.1:0");
+    }
+    command
         .args(["--log-format", "json", "--data-dir"])
         .arg(data_dir)
-        .args(["all", "--demo"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut ready = Vec::new();
-    let done = loop {
-        let line = lines.next().expect("exited early").expect("read");
-        let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        match entry["message"].as_str() {
-            Some("service ready") => ready.push(entry),
-            Some("demo catalog loaded") => ready.push(entry),
-            Some("boxoffice ready") => break entry,
-            _ => {}
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, done, ready)
+        .args(["all", "--demo"]);
+    spawn_logged(&mut command, |entry| entry["message"] == "boxoffice ready")
 }
 
 #[tokio::test]
 async fn all_with_demo_seeds_once_and_keeps_everything_across_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (mut first, _, ready) = start_all_with_demo(dir.path());
+    let (mut first, ready) = start_all_with_demo(dir.path());
     let seeded = ready
         .iter()
         .find(|e| e["message"] == "demo catalog loaded")
@@ -235,22 +229,19 @@ async fn all_with_demo_seeds_once_and_keeps_everything_across_a_restart() {
         .expect("kill");
     assert!(wait_with_deadline(&mut first, Duration::from_secs(20)).success());
 
-    let (mut second, _, ready) = start_all_with_demo(dir.path());
+    let (mut second, ready) = start_all_with_demo(dir.path());
     assert!(
         ready.iter().all(|e| e["message"] != "demo catalog loaded"),
         "seeded twice"
     );
-    let users = ready
+    // Everything goes through the gateway, as a client would.
+    let gateway = ready
         .iter()
-        .find(|e| e["service"] == "users")
-        .expect("users ready");
-    let cinema = ready
-        .iter()
-        .find(|e| e["service"] == "cinema")
-        .expect("cinema ready");
+        .find(|e| e["message"] == "service ready" && e["service"] == "gateway")
+        .expect("gateway ready");
     let api = boxoffice_client::ApiClient::new(format!(
         "http://{}",
-        users["http_addr"].as_str().expect("addr")
+        gateway["http_addr"].as_str().expect("addr")
     ));
     let admin = api
         .login(
@@ -260,11 +251,7 @@ async fn all_with_demo_seeds_once_and_keeps_everything_across_a_restart() {
         .await
         .expect("the demo admin can log in after a restart");
     assert_eq!(admin.user.role, "admin");
-    let catalog = boxoffice_client::ApiClient::new(format!(
-        "http://{}",
-        cinema["http_addr"].as_str().expect("addr")
-    ))
-    .with_token(admin.access_token);
+    let catalog = api.with_token(admin.access_token);
     let cinemas: Vec<serde_json::Value> =
         catalog.get("/api/v1/admin/cinemas").await.expect("cinemas");
     assert_eq!(cinemas.len(), 2);
