@@ -104,23 +104,13 @@ pub async fn load_demo(settings: &Settings, gateway_url: &str) -> anyhow::Result
     let (credentials, fresh) = DemoCredentials::load_or_generate(&settings.data_dir)?;
     let api = ApiClient::new(gateway_url);
     if fresh {
-        let database = crate::settings::connect_store(
-            &settings.data_dir,
-            "users",
-            &settings.users.database_url,
-            &boxoffice_users::MIGRATIONS,
+        super::users::ensure_admin(
+            settings,
+            &credentials.admin_email,
+            &credentials.admin_password,
+            "Demo Admin",
         )
         .await?;
-        let accounts = boxoffice_users::accounts(&settings.users, database.clone()).await?;
-        accounts
-            .create_admin(
-                &credentials.admin_email,
-                &credentials.admin_password,
-                "Demo Admin",
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("creating the demo admin: {e}"))?;
-        database.close().await;
         api.register(
             &credentials.customer_email,
             &credentials.customer_password,

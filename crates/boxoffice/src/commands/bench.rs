@@ -76,7 +76,13 @@ async fn embedded(
     let shutdown = CancellationToken::new();
     let running = all::start(settings, shutdown.clone()).await?;
     let admin_password = random_password()?;
-    create_admin(&running.settings, &admin_password).await?;
+    super::users::ensure_admin(
+        &running.settings,
+        BENCH_ADMIN,
+        &admin_password,
+        "Bench Admin",
+    )
+    .await?;
     let api = ApiClient::new(&running.gateway_url);
     let admin = api.with_token(api.login(BENCH_ADMIN, &admin_password).await?.access_token);
     let mut report = boxoffice_loadgen::run(options, &api, &admin).await?;
@@ -122,23 +128,6 @@ async fn settled_audit(settings: &Settings) -> anyhow::Result<serde_json::Value>
     }
     stores.close().await;
     Ok(serde_json::to_value(report)?)
-}
-
-async fn create_admin(settings: &Settings, password: &str) -> anyhow::Result<()> {
-    let database = crate::settings::connect_store(
-        &settings.data_dir,
-        "users",
-        &settings.users.database_url,
-        &boxoffice_users::MIGRATIONS,
-    )
-    .await?;
-    let accounts = boxoffice_users::accounts(&settings.users, database.clone()).await?;
-    accounts
-        .create_admin(BENCH_ADMIN, password, "Bench Admin")
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the bench admin: {e}"))?;
-    database.close().await;
-    Ok(())
 }
 
 fn random_password() -> anyhow::Result<String> {

@@ -34,6 +34,19 @@ async fn create_admin(settings: Settings, email: &str, name: &str) -> anyhow::Re
         .read_to_string(&mut password)
         .context("reading the password from stdin")?;
     let password = password.trim_end_matches(['\r', '\n']);
+    let user = ensure_admin(&settings, email, password, name).await?;
+    println!("admin account {} ({})", user.email, user.id);
+    Ok(())
+}
+
+/// Creates a staff account in the users store, or promotes the existing account with this email
+/// after checking its password. Shared by `create-admin`, the demo and the bench setup.
+pub async fn ensure_admin(
+    settings: &Settings,
+    email: &str,
+    password: &str,
+    name: &str,
+) -> anyhow::Result<boxoffice_users::User> {
     let database = connect_store(
         &settings.data_dir,
         "users",
@@ -42,17 +55,13 @@ async fn create_admin(settings: Settings, email: &str, name: &str) -> anyhow::Re
     )
     .await?;
     let accounts = boxoffice_users::accounts(&settings.users, database.clone()).await?;
-    let user = accounts
-        .create_admin(email, password, name)
-        .await
-        .map_err(|e| match e {
-            boxoffice_users::AccountError::Invalid(errors) => {
-                let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-                anyhow::anyhow!("{}", messages.join("; "))
-            }
-            other => anyhow::anyhow!(other),
-        })?;
+    let created = accounts.create_admin(email, password, name).await;
     database.close().await;
-    println!("admin account {} ({})", user.email, user.id);
-    Ok(())
+    created.map_err(|e| match e {
+        boxoffice_users::AccountError::Invalid(errors) => {
+            let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+            anyhow::anyhow!("{}", messages.join("; "))
+        }
+        other => anyhow::anyhow!(other),
+    })
 }
