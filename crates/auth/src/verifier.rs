@@ -14,6 +14,10 @@ use crate::jwks::JwkSet;
 /// at most this often, so a flood of tokens with made-up kids cannot flood the users service.
 const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+/// Tokens whose signature was already checked; a customer's token is presented on every
+/// request, at the gateway and again at the service, and an Ed25519 check costs more than the
+/// rest of a cached seat-map read.
+const VERIFIED_TOKENS: usize = 50_000;
 
 /// What every token must say about where it comes from and whom it is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +55,10 @@ pub struct Verifier {
     keys: RwLock<HashMap<String, DecodingKey>>,
     /// Serialises refetches and remembers when the last one happened.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
+    /// Token text → its claims, for tokens that passed every check once. A token's bytes
+    /// cannot change, so neither can its signature's verdict; the time checks (`exp`, `nbf`)
+    /// are repeated on every use. Emptied whenever the key set changes.
+    verified: RwLock<HashMap<String, Claims>>,
 }
 
 impl Verifier {
@@ -64,6 +72,7 @@ impl Verifier {
             source,
             keys: RwLock::new(keys),
             last_fetch: tokio::sync::Mutex::new(None),
+            verified: RwLock::new(HashMap::new()),
         }
     }
 
@@ -84,6 +93,36 @@ impl Verifier {
 
     /// Checks the signature (EdDSA only), `exp`, `nbf`, `iss` and `aud`, and returns the claims.
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let known = self
+            .verified
+            .read()
+            .ok()
+            .and_then(|verified| verified.get(token).cloned());
+        if let Some(claims) = known {
+            return self.still_valid(claims);
+        }
+        let claims = self.verify_signed(token).await?;
+        if let Ok(mut verified) = self.verified.write() {
+            if verified.len() >= VERIFIED_TOKENS {
+                // Bounded: forget them all rather than track ages; each is checked again once.
+                verified.clear();
+            }
+            verified.insert(token.to_owned(), claims.clone());
+        }
+        Ok(claims)
+    }
+
+    /// The time checks `jsonwebtoken` made when the token was first verified, made again now.
+    fn still_valid(&self, claims: Claims) -> Result<Claims, AuthError> {
+        let now = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX);
+        let leeway = i64::try_from(self.rules.leeway_secs).unwrap_or(i64::MAX);
+        if claims.exp.saturating_add(leeway) < now || claims.nbf.saturating_sub(leeway) > now {
+            return Err(AuthError::InvalidToken("rejected"));
+        }
+        Ok(claims)
+    }
+
+    async fn verify_signed(&self, token: &str) -> Result<Claims, AuthError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|_| AuthError::InvalidToken("malformed"))?;
         // Checked before any key is looked at: no other algorithm is ever accepted, so neither
@@ -135,6 +174,10 @@ impl Verifier {
         if let Ok(mut keys) = self.keys.write() {
             *keys = decoding_keys(&set);
         }
+        // A key that left the set must stop vouching for tokens at once.
+        if let Ok(mut verified) = self.verified.write() {
+            verified.clear();
+        }
         self.cached(kid)
             .ok_or(AuthError::InvalidToken("unknown kid"))
     }
@@ -172,4 +215,73 @@ fn decoding_keys(set: &JwkSet) -> HashMap<String, DecodingKey> {
                 .map(|key| (jwk.kid.clone(), key))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::claims::Role;
+    use crate::issuer::TokenIssuer;
+    use crate::keys::SigningKeyPair;
+
+    fn issuer(lifetime: Duration) -> TokenIssuer {
+        let rules = TokenRules {
+            leeway_secs: 0,
+            ..TokenRules::default()
+        };
+        let key = SigningKeyPair::generate().expect("key");
+        TokenIssuer::new(key, Vec::new(), rules, lifetime).expect("issuer")
+    }
+
+    fn verifier_for(issuer: &TokenIssuer) -> Verifier {
+        Verifier::new(KeySource::Static(issuer.jwks()), issuer.rules().clone())
+    }
+
+    #[tokio::test]
+    async fn a_token_verified_before_is_still_refused_once_it_expires() {
+        let issuer = issuer(Duration::from_secs(1));
+        let verifier = verifier_for(&issuer);
+        let token = issuer.issue(Uuid::now_v7(), Role::Customer).expect("token");
+        assert!(verifier.verify(&token).await.is_ok());
+        assert!(verifier.verify(&token).await.is_ok(), "served from memory");
+        tokio::time::sleep(Duration::from_millis(2_100)).await;
+        assert!(verifier.verify(&token).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_tampered_copy_of_a_verified_token_is_refused() {
+        let issuer = issuer(Duration::from_secs(60));
+        let verifier = verifier_for(&issuer);
+        let token = issuer.issue(Uuid::now_v7(), Role::Customer).expect("token");
+        assert!(verifier.verify(&token).await.is_ok());
+        let mut tampered = token.clone().into_bytes();
+        let last = tampered.len() - 2;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).expect("utf8");
+        assert!(verifier.verify(&tampered).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn tokens_of_another_key_are_refused_even_after_good_ones() {
+        let good = issuer(Duration::from_secs(60));
+        let other = issuer(Duration::from_secs(60));
+        let verifier = verifier_for(&good);
+        let user = Uuid::now_v7();
+        assert!(
+            verifier
+                .verify(&good.issue(user, Role::Admin).expect("t"))
+                .await
+                .is_ok()
+        );
+        assert!(
+            verifier
+                .verify(&other.issue(user, Role::Admin).expect("t"))
+                .await
+                .is_err()
+        );
+    }
 }

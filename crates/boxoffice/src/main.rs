@@ -7,6 +7,11 @@ mod settings;
 
 use clap::Parser;
 
+// Every request allocates many small, short-lived values (GraphQL values, JSON, protobuf); under
+// load glibc's malloc spent a quarter of the CPU on them (docs/BENCHMARKS.md, "Profile").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

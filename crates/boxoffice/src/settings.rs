@@ -172,9 +172,11 @@ impl Settings {
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         }
         let token = boxoffice_payments::generate_token()?;
-        write_private(&path, token.expose())
+        // Six processes of one deployment may start at once: the first to publish its token
+        // wins and the others use it.
+        let agreed = write_private_once(&path, token.expose())
             .with_context(|| format!("writing {}", path.display()))?;
-        Ok(token)
+        Ok(Secret::new(agreed.trim_end()))
     }
 
     /// The JWKS of the users service, as other services reach it.
@@ -193,16 +195,36 @@ impl Settings {
     }
 }
 
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+/// Creates `path` (mode 0600) holding `contents` unless it exists, and returns what the file
+/// holds. The file appears whole or not at all (written aside, then hard-linked into place),
+/// so a process racing another one never reads half a secret.
+fn write_private_once(path: &Path, contents: &str) -> std::io::Result<String> {
     use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    static ATTEMPT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let aside = dir.join(format!(
+        ".{}.{}.{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("secret"),
+        std::process::id(),
+        ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
+    let written = options
+        .open(&aside)
+        .and_then(|mut file| file.write_all(contents.as_bytes()).and(file.sync_all()));
+    let linked = written.and_then(|()| std::fs::hard_link(&aside, path));
+    let _ = std::fs::remove_file(&aside);
+    match linked {
+        Ok(()) => Ok(contents.to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read_to_string(path),
+        Err(e) => Err(e),
+    }
 }
 
 /// A listen address as a client should dial it: a wildcard bind is reached on loopback.
@@ -236,4 +258,38 @@ pub async fn connect_store(
         .with_context(|| format!("{service} store at {}", boxoffice_store::redact(&url)))?;
     tracing::info!(service, engine = database.engine(), "store ready");
     Ok(database)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processes_racing_to_create_a_secret_all_end_up_with_the_same_one() {
+        let dir = std::env::temp_dir().join(format!("bo_test_secret_{}", uuid::Uuid::now_v7()));
+        let path = dir.join("secrets").join("payments-service-token");
+        let racers: Vec<_> = (0..16)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || write_private_once(&path, &format!("token-{i}")))
+            })
+            .collect();
+        let agreed: Vec<String> = racers
+            .into_iter()
+            .map(|r| r.join().expect("thread").expect("written"))
+            .collect();
+        assert!(agreed.iter().all(|t| t == &agreed[0]), "{agreed:?}");
+        assert_eq!(std::fs::read_to_string(&path).expect("file"), agreed[0]);
+        let left: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))
+            .expect("dir")
+            .collect();
+        assert_eq!(left.len(), 1, "only the secret is left");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(dir).ok();
+    }
 }

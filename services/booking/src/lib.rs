@@ -24,7 +24,7 @@ use boxoffice_store::Database;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::clients::{Breaker, CinemaClient, PaymentsPort, UsersClient};
+use crate::clients::{Breaker, CacheTimes, CinemaClient, PaymentsPort, UsersClient};
 use crate::domain::RefundPolicy;
 use crate::saga::{Faults, Saga, SagaConfig};
 
@@ -109,6 +109,10 @@ pub async fn start_with_faults(
         &settings.cinema_grpc_url,
         settings.call_policy(),
         Breaker::new("cinema", settings.breaker_threshold, settings.cooldown()),
+        CacheTimes {
+            catalog: Duration::from_millis(settings.catalog_cache_ms),
+            seat_map: Duration::from_millis(settings.seat_map_cache_ms),
+        },
     )
     .map_err(|e| StartError::Settings(e.to_string()))?;
     let cinema = Arc::new(cinema);
@@ -126,6 +130,7 @@ pub async fn start_with_faults(
         &settings.users_url,
         settings.call_policy(),
         Breaker::new("users", settings.breaker_threshold, settings.cooldown()),
+        Duration::from_millis(settings.account_cache_ms),
     ));
     let config = SagaConfig {
         hold_ttl: Duration::from_secs(settings.hold_ttl_secs.max(1)),

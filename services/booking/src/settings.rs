@@ -23,6 +23,15 @@ pub struct Settings {
     pub payments_token: Secret,
     pub payments_token_file: Option<PathBuf>,
     pub users_url: String,
+    /// Movies, cinemas and showtimes fetched by id are reused this long (0 = always ask the
+    /// cinema service). Seat maps and holds are never cached this way.
+    pub catalog_cache_ms: u64,
+    /// A seat map is reused this long at most; changes made through this instance are seen
+    /// at once (0 = ask the cinema service on every read). See ADR 0502.
+    pub seat_map_cache_ms: u64,
+    /// A customer's account (email and name for the tickets) is reused this long when they
+    /// book again (0 = ask the users service every time).
+    pub account_cache_ms: u64,
     /// A paid booking may be cancelled (and refunded) until this long before the show.
     pub refund_cutoff_minutes: u32,
     /// How long seats are held while the customer pays.
@@ -65,6 +74,9 @@ impl Default for Settings {
             payments_token: Secret::default(),
             payments_token_file: None,
             users_url: "http://127.0.0.1:8101".into(),
+            catalog_cache_ms: 5_000,
+            account_cache_ms: 30_000,
+            seat_map_cache_ms: 250,
             refund_cutoff_minutes: 120,
             hold_ttl_secs: 600,
             max_seats_per_booking: 10,

@@ -150,6 +150,8 @@ async fn lists_load_their_movies_cinemas_and_showtimes_in_one_call_each() {
     let (proxy, calls) = counting_proxy(cluster.cinema_grpc).await;
     let mut settings = cluster.booking_settings(&db);
     settings.cinema_grpc_url = format!("http://{proxy}");
+    // Counting calls proves the batching; the catalog cache would hide the second query's.
+    settings.catalog_cache_ms = 0;
     let (bus, _) = memory_bus().await;
     let reader = Booking::start(&cluster, settings, bus, Faults::default()).await;
 

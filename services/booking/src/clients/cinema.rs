@@ -2,6 +2,7 @@
 //! trace context as metadata and a deadline, goes through the cinema circuit breaker, and is
 //! retried on transport trouble: all of them are idempotent (holds are keyed by hold id).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use boxoffice_proto::cinema::v1 as pb;
@@ -14,6 +15,8 @@ use tonic::{Code, Status};
 use uuid::Uuid;
 
 use super::resilience::{Breaker, CallError, CallPolicy};
+use super::seat_map_cache::SeatMapCache;
+use super::ttl_cache::TtlCache;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CinemaError {
@@ -79,6 +82,49 @@ pub struct CinemaClient {
     inventory: SeatInventoryClient<Channel>,
     breaker: Breaker,
     policy: CallPolicy,
+    movies: TtlCache<String, pb::Movie>,
+    cinemas: TtlCache<String, pb::Cinema>,
+    showtimes: TtlCache<String, pb::Showtime>,
+    seat_maps: SeatMapCache<Arc<pb::SeatMap>>,
+}
+
+/// How long the cached parts of the catalog and the seat maps may be reused.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheTimes {
+    pub catalog: Duration,
+    pub seat_map: Duration,
+}
+
+/// Catalog entries kept per kind; a chain's whole programme fits many times over.
+const CATALOG_CACHE_ENTRIES: usize = 10_000;
+
+/// Serves the ids `cache` holds and fetches the rest in one call. Only found entries are
+/// kept: an id that is unknown now may be created a moment later.
+async fn cached_batch<T, Fut>(
+    cache: &TtlCache<String, T>,
+    ids: Vec<String>,
+    id_of: fn(&T) -> &str,
+    fetch: impl FnOnce(Vec<String>) -> Fut,
+) -> Result<Vec<T>, CinemaError>
+where
+    T: Clone,
+    Fut: Future<Output = Result<Vec<T>, CinemaError>>,
+{
+    let mut found = Vec::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        match cache.get(&id) {
+            Some(entry) => found.push(entry),
+            None => missing.push(id),
+        }
+    }
+    if !missing.is_empty() {
+        for entry in fetch(missing).await? {
+            cache.insert(id_of(&entry).to_owned(), entry.clone());
+            found.push(entry);
+        }
+    }
+    Ok(found)
 }
 
 /// What the data loaders fetch in one call.
@@ -86,7 +132,15 @@ pub type Showtimes = Vec<pb::Showtime>;
 
 impl CinemaClient {
     /// Connects lazily: the booking service starts even while the cinema service is down.
-    pub fn new(url: &str, policy: CallPolicy, breaker: Breaker) -> Result<Self, CinemaError> {
+    /// Catalog entries (movies, cinemas, showtimes by id) are served from memory for
+    /// `cache.catalog` after they were fetched, seat maps as `seat_map_cache` describes;
+    /// holds never are.
+    pub fn new(
+        url: &str,
+        policy: CallPolicy,
+        breaker: Breaker,
+        cache: CacheTimes,
+    ) -> Result<Self, CinemaError> {
         let channel = Endpoint::from_shared(url.to_owned())
             .map_err(|e| CinemaError::Invalid(format!("cinema url: {e}")))?
             .connect_timeout(policy.timeout)
@@ -96,6 +150,10 @@ impl CinemaClient {
             inventory: SeatInventoryClient::new(channel),
             breaker,
             policy,
+            movies: TtlCache::new(cache.catalog, CATALOG_CACHE_ENTRIES),
+            cinemas: TtlCache::new(cache.catalog, CATALOG_CACHE_ENTRIES),
+            showtimes: TtlCache::new(cache.catalog, CATALOG_CACHE_ENTRIES),
+            seat_maps: SeatMapCache::new(cache.seat_map, CATALOG_CACHE_ENTRIES),
         })
     }
 
@@ -143,6 +201,10 @@ impl CinemaClient {
     }
 
     pub async fn movies_by_id(&self, ids: Vec<String>) -> Result<Vec<pb::Movie>, CinemaError> {
+        cached_batch(&self.movies, ids, |m| &m.id, |ids| self.fetch_movies(ids)).await
+    }
+
+    async fn fetch_movies(&self, ids: Vec<String>) -> Result<Vec<pb::Movie>, CinemaError> {
         let r = self
             .catalog_call(|mut c, t| {
                 let ids = ids.clone();
@@ -165,6 +227,10 @@ impl CinemaClient {
     }
 
     pub async fn cinemas_by_id(&self, ids: Vec<String>) -> Result<Vec<pb::Cinema>, CinemaError> {
+        cached_batch(&self.cinemas, ids, |c| &c.id, |ids| self.fetch_cinemas(ids)).await
+    }
+
+    async fn fetch_cinemas(&self, ids: Vec<String>) -> Result<Vec<pb::Cinema>, CinemaError> {
         let r = self
             .catalog_call(|mut c, t| {
                 let ids = ids.clone();
@@ -191,6 +257,16 @@ impl CinemaClient {
     }
 
     pub async fn showtimes_by_id(&self, ids: Vec<String>) -> Result<Showtimes, CinemaError> {
+        cached_batch(
+            &self.showtimes,
+            ids,
+            |s| &s.id,
+            |ids| self.fetch_showtimes(ids),
+        )
+        .await
+    }
+
+    async fn fetch_showtimes(&self, ids: Vec<String>) -> Result<Showtimes, CinemaError> {
         let r = self
             .catalog_call(|mut c, t| {
                 let ids = ids.clone();
@@ -203,14 +279,28 @@ impl CinemaClient {
         Ok(r.showtimes)
     }
 
-    pub async fn seat_map(&self, showtime_id: Uuid) -> Result<pb::SeatMap, CinemaError> {
-        self.inventory_call(|mut c, t| async move {
-            let r = pb::GetSeatMapRequest {
-                showtime_id: showtime_id.to_string(),
-            };
-            c.get_seat_map(request(r, t)).await
-        })
-        .await
+    pub async fn seat_map(&self, showtime_id: Uuid) -> Result<Arc<pb::SeatMap>, CinemaError> {
+        self.seat_maps
+            .get_or_fetch(showtime_id, || async move {
+                let map = self
+                    .inventory_call(|mut c, t| async move {
+                        let r = pb::GetSeatMapRequest {
+                            showtime_id: showtime_id.to_string(),
+                        };
+                        c.get_seat_map(request(r, t)).await
+                    })
+                    .await?;
+                Ok(Arc::new(map))
+            })
+            .await
+    }
+
+    /// The seats of the hold's showtime changed (or, on a conflict, had changed): the next
+    /// seat-map read asks the cinema service.
+    fn seats_changed(&self, showtime_id: &str) {
+        if let Ok(id) = Uuid::parse_str(showtime_id) {
+            self.seat_maps.invalidate(id);
+        }
     }
 
     pub async fn hold(
@@ -220,26 +310,33 @@ impl CinemaClient {
         hold_id: Uuid,
         ttl: Duration,
     ) -> Result<pb::Hold, CinemaError> {
-        self.inventory_call(|mut c, t| {
-            let r = pb::HoldSeatsRequest {
-                showtime_id: showtime_id.to_string(),
-                seat_ids: seat_ids.to_vec(),
-                hold_id: hold_id.to_string(),
-                ttl_seconds: Some(i64::try_from(ttl.as_secs().max(1)).unwrap_or(i64::MAX)),
-            };
-            async move { c.hold_seats(request(r, t)).await }
-        })
-        .await
+        let held = self
+            .inventory_call(|mut c, t| {
+                let r = pb::HoldSeatsRequest {
+                    showtime_id: showtime_id.to_string(),
+                    seat_ids: seat_ids.to_vec(),
+                    hold_id: hold_id.to_string(),
+                    ttl_seconds: Some(i64::try_from(ttl.as_secs().max(1)).unwrap_or(i64::MAX)),
+                };
+                async move { c.hold_seats(request(r, t)).await }
+            })
+            .await;
+        // Granted or refused, the map this customer picked from is out of date now.
+        self.seat_maps.invalidate(showtime_id);
+        held
     }
 
     pub async fn confirm(&self, hold_id: Uuid) -> Result<pb::Hold, CinemaError> {
-        self.inventory_call(|mut c, t| async move {
-            let r = pb::ConfirmHoldRequest {
-                hold_id: hold_id.to_string(),
-            };
-            c.confirm_hold(request(r, t)).await
-        })
-        .await
+        let hold = self
+            .inventory_call(|mut c, t| async move {
+                let r = pb::ConfirmHoldRequest {
+                    hold_id: hold_id.to_string(),
+                };
+                c.confirm_hold(request(r, t)).await
+            })
+            .await?;
+        self.seats_changed(&hold.showtime_id);
+        Ok(hold)
     }
 
     /// Releases a hold; a hold the cinema never saw counts as released.
@@ -253,7 +350,11 @@ impl CinemaClient {
             })
             .await;
         match outcome {
-            Ok(_) | Err(CinemaError::NotFound(_)) => Ok(()),
+            Ok(hold) => {
+                self.seats_changed(&hold.showtime_id);
+                Ok(())
+            }
+            Err(CinemaError::NotFound(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }

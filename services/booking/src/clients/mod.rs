@@ -4,9 +4,11 @@
 pub mod cinema;
 pub mod payments;
 pub mod resilience;
+pub mod seat_map_cache;
+pub mod ttl_cache;
 pub mod users;
 
-pub use cinema::{CinemaClient, CinemaError};
+pub use cinema::{CacheTimes, CinemaClient, CinemaError};
 pub use payments::{PayError, PaymentsPort};
 pub use resilience::{Breaker, CallPolicy};
 pub use users::{Account, UsersClient, UsersError};

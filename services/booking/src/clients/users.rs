@@ -8,6 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::resilience::{Breaker, CallError, CallPolicy};
+use super::ttl_cache::TtlCache;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Account {
@@ -40,7 +41,11 @@ pub struct UsersClient {
     base_url: String,
     breaker: Breaker,
     policy: CallPolicy,
+    accounts: TtlCache<Uuid, Account>,
 }
+
+/// Accounts kept for `account`: the customers active in the last `account_ttl`.
+const ACCOUNT_CACHE_ENTRIES: usize = 100_000;
 
 impl UsersClient {
     pub fn new(
@@ -48,13 +53,30 @@ impl UsersClient {
         base_url: &str,
         policy: CallPolicy,
         breaker: Breaker,
+        account_ttl: std::time::Duration,
     ) -> Self {
         Self {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             breaker,
             policy,
+            accounts: TtlCache::new(account_ttl, ACCOUNT_CACHE_ENTRIES),
         }
+    }
+
+    /// The account of `user_id` for a booking's tickets, asked of the users service at most
+    /// once per `account_ttl`: a customer booking several times in a row (or retrying during a
+    /// rush) costs one lookup. A closed account is noticed within that time, well inside the
+    /// lifetime of the access token it already holds.
+    pub async fn account(&self, user_id: Uuid, token: &str) -> Result<Account, UsersError> {
+        if let Some(account) = self.accounts.get(&user_id) {
+            return Ok(account);
+        }
+        let account = self.me(token).await?;
+        if account.id == user_id {
+            self.accounts.insert(user_id, account.clone());
+        }
+        Ok(account)
     }
 
     /// The caller's account. A GET, so it is retried.

@@ -83,30 +83,30 @@ pub struct SeatMap {
     pub rows: Vec<SeatRow>,
 }
 
-impl From<pb::SeatMap> for SeatMap {
-    fn from(map: pb::SeatMap) -> Self {
+impl From<&pb::SeatMap> for SeatMap {
+    fn from(map: &pb::SeatMap) -> Self {
         let rows = map
             .rows
-            .into_iter()
+            .iter()
             .map(|row| SeatRow {
-                label: row.label,
+                label: row.label.clone(),
                 seats: row
                     .seats
-                    .into_iter()
+                    .iter()
                     .map(|s| Seat {
-                        id: ID(s.id),
-                        row: s.row,
+                        id: ID(s.id.clone()),
+                        row: s.row.clone(),
                         number: s.number,
                         seat_type: SeatType::from_name(&crate::saga::seat_type_name(s.r#type)),
                         status: seat_status(s.status),
-                        price: s.price.map_or(
+                        price: s.price.as_ref().map_or(
                             Money {
                                 amount: 0,
                                 currency: String::new(),
                             },
                             |p| Money {
                                 amount: p.amount,
-                                currency: p.currency,
+                                currency: p.currency.clone(),
                             },
                         ),
                     })
@@ -234,7 +234,7 @@ impl Showtime {
     async fn seat_map(&self, ctx: &Context<'_>) -> Result<SeatMap> {
         let id = crate::domain::parse_id(&self.0.id).gql()?;
         let map = ctx_cinema(ctx)?.seat_map(id).await.gql()?;
-        Ok(map.into())
+        Ok(map.as_ref().into())
     }
 }
 

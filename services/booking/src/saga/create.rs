@@ -31,7 +31,7 @@ impl Saga {
     ) -> Result<Booking, SagaError> {
         let showtime_id = parse_id(showtime_id)?;
         let seats = validate_seats(seat_ids, self.config.max_seats)?;
-        let account = self.users.me(token).await?;
+        let account = self.users.account(caller.user_id, token).await?;
         if account.id != caller.user_id {
             return Err(SagaError::Unauthenticated);
         }

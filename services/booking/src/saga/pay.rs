@@ -124,17 +124,17 @@ impl Saga {
         }
     }
 
-    /// Makes sure a live hold covers the seats before any money moves: an expired hold is
-    /// replaced by a new one on the same seats if they are still free (HOLD_EXPIRED if not).
+    /// Makes sure a live hold covers the seats before any money moves: an expired (or nearly
+    /// expired) hold is replaced by a new one on the same seats if they are still free
+    /// (HOLD_EXPIRED if not).
+    ///
+    /// A hold that is still well within its time is trusted without asking the cinema: only
+    /// this saga (under its lease) releases it and the sweeper takes only lapsed holds. Should
+    /// it be gone anyway, the confirm after the charge fails and the saga refunds the charge.
     async fn ensure_hold(&self, b: &mut Booking, lease: Lease) -> Result<(), SagaError> {
         let margin = chrono::Duration::from_std(self.config.hold_margin).unwrap_or_default();
-        let fresh = b.hold_expires_at.is_some_and(|t| t > Utc::now() + margin);
-        if fresh {
-            let hold = self.cinema.get_hold(b.hold_id).await?;
-            let state = boxoffice_proto::cinema::v1::HoldState::try_from(hold.state);
-            if state == Ok(boxoffice_proto::cinema::v1::HoldState::Held) {
-                return Ok(());
-            }
+        if b.hold_expires_at.is_some_and(|t| t > Utc::now() + margin) {
+            return Ok(());
         }
         self.cinema.release(b.hold_id).await.or_else(|e| match e {
             crate::clients::CinemaError::HoldGone => Ok(()),

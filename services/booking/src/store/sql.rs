@@ -229,9 +229,8 @@ macro_rules! booking_store_impl {
                 until: chrono::DateTime<chrono::Utc>,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<bool, crate::store::StoreError> {
-                // One conditional UPDATE: of several instances racing for the row, exactly one
-                // sees it unleased, on either engine.
-                let mut tx = begin_write(&self.pool).await?;
+                // One conditional UPDATE in its own implicit transaction: of several instances
+                // racing for the row, exactly one sees it unleased, on either engine.
                 let taken = sqlx::query(
                     "UPDATE bookings SET lease_owner = $1, lease_until = $2 WHERE id = $3 \
                      AND (lease_owner IS NULL OR lease_until < $4 OR lease_owner = $1)",
@@ -240,9 +239,8 @@ macro_rules! booking_store_impl {
                 .bind(until)
                 .bind(id)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&self.pool)
                 .await?;
-                tx.commit().await?;
                 Ok(taken.rows_affected() == 1)
             }
 
@@ -251,16 +249,14 @@ macro_rules! booking_store_impl {
                 id: uuid::Uuid,
                 owner: uuid::Uuid,
             ) -> Result<(), crate::store::StoreError> {
-                let mut tx = begin_write(&self.pool).await?;
                 sqlx::query(
                     "UPDATE bookings SET lease_owner = NULL, lease_until = NULL \
                      WHERE id = $1 AND lease_owner = $2",
                 )
                 .bind(id)
                 .bind(owner)
-                .execute(&mut *tx)
+                .execute(&self.pool)
                 .await?;
-                tx.commit().await?;
                 Ok(())
             }
 

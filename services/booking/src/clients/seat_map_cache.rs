@@ -1,0 +1,187 @@
+//! Seat maps kept for a moment, so that an on-sale rush of readers costs the cinema service a
+//! handful of seat-map queries per second per showtime instead of one per reader.
+//!
+//! Freshness rules (docs/adr/0502-seat-map-cache.md):
+//! - a map is served at most `ttl` after it was fetched;
+//! - every hold, confirm or release this instance makes invalidates its showtime's map at
+//!   once, so a customer always sees their own booking on the next read;
+//! - a fetch that overlapped such a change is answered but not kept (a generation counter
+//!   tells), so a map from before a change cannot outlive it.
+//!
+//! Readers that find no fresh map fetch side by side rather than queueing behind one fetch:
+//! when every booking invalidates the hot showtime's map, a queue of fetches would make each
+//! reader wait for all the fetches ahead of it (measured: seat map p50 from 30 to 67 ms).
+//!
+//! A map can thus trail changes made elsewhere (another booking instance, the hold sweeper) by
+//! at most `ttl`. It never decides anything: the cinema service checks every hold against its
+//! own rows, so a stale map can only cost the customer a SEATS_UNAVAILABLE answer.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+#[derive(Debug)]
+struct Slot<V> {
+    generation: AtomicU64,
+    /// The map, when it was fetched and the generation it was fetched in.
+    map: Mutex<Option<(Instant, u64, V)>>,
+}
+
+#[derive(Debug)]
+pub struct SeatMapCache<V> {
+    ttl: Duration,
+    capacity: usize,
+    slots: Mutex<HashMap<Uuid, Arc<Slot<V>>>>,
+}
+
+impl<V: Clone> SeatMapCache<V> {
+    /// A zero `ttl` turns the cache off: every read fetches.
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            ttl,
+            capacity: capacity.max(1),
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn slot(&self, showtime: Uuid) -> Arc<Slot<V>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if slots.len() >= self.capacity && !slots.contains_key(&showtime) {
+            // Showtimes nobody reads any more; whoever reads next fetches again.
+            slots.clear();
+        }
+        slots
+            .entry(showtime)
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    generation: AtomicU64::new(0),
+                    map: Mutex::new(None),
+                })
+            })
+            .clone()
+    }
+
+    /// The showtime's map, fetched with `fetch` unless a fresh one is kept.
+    pub async fn get_or_fetch<E, Fut>(
+        &self,
+        showtime: Uuid,
+        fetch: impl FnOnce() -> Fut,
+    ) -> Result<V, E>
+    where
+        Fut: Future<Output = Result<V, E>>,
+    {
+        if self.ttl.is_zero() {
+            return fetch().await;
+        }
+        let slot = self.slot(showtime);
+        let generation = slot.generation.load(Ordering::Acquire);
+        {
+            let kept = slot.map.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((fetched_at, kept_generation, map)) = kept.as_ref()
+                && *kept_generation == generation
+                && fetched_at.elapsed() < self.ttl
+            {
+                return Ok(map.clone());
+            }
+        }
+        let map = fetch().await?;
+        let mut kept = slot.map.lock().unwrap_or_else(|p| p.into_inner());
+        // Kept only if no change happened since the fetch began, and never over a map that a
+        // later fetch already put there.
+        let newer_kept = kept.as_ref().is_some_and(|(_, g, _)| *g > generation);
+        if slot.generation.load(Ordering::Acquire) == generation && !newer_kept {
+            *kept = Some((Instant::now(), generation, map.clone()));
+        }
+        Ok(map)
+    }
+
+    /// The showtime's seats changed through this instance: the next read fetches.
+    pub fn invalidate(&self, showtime: Uuid) {
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = slots.get(&showtime) {
+            slot.generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    fn counting(calls: &AtomicUsize, value: u32) -> impl Future<Output = Result<u32, ()>> + '_ {
+        calls.fetch_add(1, Ordering::SeqCst);
+        async move { Ok(value) }
+    }
+
+    #[tokio::test]
+    async fn a_fresh_map_is_served_without_fetching() {
+        let cache = SeatMapCache::new(Duration::from_secs(60), 10);
+        let calls = AtomicUsize::new(0);
+        let id = Uuid::now_v7();
+        assert_eq!(cache.get_or_fetch(id, || counting(&calls, 1)).await, Ok(1));
+        assert_eq!(cache.get_or_fetch(id, || counting(&calls, 2)).await, Ok(1));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn an_invalidated_map_is_fetched_again() {
+        let cache = SeatMapCache::new(Duration::from_secs(60), 10);
+        let calls = AtomicUsize::new(0);
+        let id = Uuid::now_v7();
+        cache.get_or_fetch(id, || counting(&calls, 1)).await.ok();
+        cache.invalidate(id);
+        assert_eq!(cache.get_or_fetch(id, || counting(&calls, 2)).await, Ok(2));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_map_lapses_after_its_ttl() {
+        let cache = SeatMapCache::new(Duration::from_millis(30), 10);
+        let calls = AtomicUsize::new(0);
+        let id = Uuid::now_v7();
+        cache.get_or_fetch(id, || counting(&calls, 1)).await.ok();
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(cache.get_or_fetch(id, || counting(&calls, 2)).await, Ok(2));
+    }
+
+    #[tokio::test]
+    async fn a_fetch_that_overlapped_a_change_is_answered_but_not_kept() {
+        let cache = Arc::new(SeatMapCache::new(Duration::from_secs(60), 10));
+        let id = Uuid::now_v7();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+        let reader = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .get_or_fetch(id, || async move {
+                        let _ = started_tx.send(());
+                        let _ = release_rx.await;
+                        Ok::<_, ()>(1)
+                    })
+                    .await
+            })
+        };
+        started_rx.await.expect("fetch started");
+        cache.invalidate(id);
+        release_tx.send(()).expect("release");
+        assert_eq!(reader.await.expect("reader"), Ok(1));
+        let calls = AtomicUsize::new(0);
+        assert_eq!(cache.get_or_fetch(id, || counting(&calls, 2)).await, Ok(2));
+    }
+
+    #[tokio::test]
+    async fn a_failed_fetch_keeps_nothing() {
+        let cache = SeatMapCache::new(Duration::from_secs(60), 10);
+        let id = Uuid::now_v7();
+        let failed: Result<u32, &str> = cache.get_or_fetch(id, || async { Err("down") }).await;
+        assert_eq!(failed, Err("down"));
+        let calls = AtomicUsize::new(0);
+        assert_eq!(cache.get_or_fetch(id, || counting(&calls, 3)).await, Ok(3));
+    }
+}
