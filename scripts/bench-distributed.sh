@@ -32,6 +32,10 @@ trap cleanup EXIT
 for s in users cinema payments booking notifications; do
   psql "$PG/postgres" -qc "drop database if exists ${TAG}_$s with (force)" >/dev/null
   psql "$PG/postgres" -qc "create database ${TAG}_$s" >/dev/null
+  if [ "${LOG_STATEMENTS:-0}" = 1 ]; then
+    # Every statement with its duration in the server log: for counting round trips per booking.
+    psql "$PG/postgres" -qc "alter database ${TAG}_$s set log_min_duration_statement = 0" >/dev/null
+  fi
 done
 rabbitmqctl -q add_vhost "$TAG" >/dev/null
 rabbitmqctl -q set_permissions -p "$TAG" guest '.*' '.*' '.*' >/dev/null

@@ -17,4 +17,4 @@ async fn enqueue(
     boxoffice_outbox::enqueue_postgres(conn, event).await
 }
 
-booking_store_impl!(PgBookingStore, Postgres, sqlx::postgres::PgRow);
+booking_store_impl!(PgBookingStore, Postgres, sqlx::postgres::PgRow, true);

@@ -24,7 +24,10 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
 }
 
 macro_rules! booking_store_impl {
-    ($store:ident, $db:ty, $row:ty) => {
+    // `$one_statement`: the engine runs data-modifying CTEs (PostgreSQL), so a state change
+    // with one log line is one statement (one round trip) instead of BEGIN, UPDATE, INSERT,
+    // COMMIT. SQLite runs in-process, where round trips cost nothing, and has no such CTEs.
+    ($store:ident, $db:ty, $row:ty, $one_statement:literal) => {
         pub struct $store {
             pool: sqlx::Pool<$db>,
         }
@@ -108,6 +111,45 @@ macro_rules! booking_store_impl {
                 log: &crate::store::LogEntry,
             ) -> Result<(), crate::store::StoreError> {
                 use crate::store::sql::json;
+                if $one_statement {
+                    sqlx::query(
+                        "WITH created AS (INSERT INTO bookings (id, user_id, showtime_id, \
+                         hold_id, seat_ids, seats, status, step, closing_status, total_amount, \
+                         currency, hold_expires_at, attempt, client_key, payment_id, details, \
+                         lease_owner, lease_until, created_at, updated_at) VALUES ($1, $2, $3, \
+                         $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                         $19, $20) RETURNING id) \
+                         INSERT INTO saga_log (id, booking_id, step, phase, detail, at) \
+                         SELECT $21, id, $22, $23, $24, $20 FROM created",
+                    )
+                    .bind(b.id)
+                    .bind(b.user_id)
+                    .bind(b.showtime_id)
+                    .bind(b.hold_id)
+                    .bind(json(&b.seat_ids)?)
+                    .bind(json(&b.seats)?)
+                    .bind(b.status.as_str())
+                    .bind(b.step.as_str())
+                    .bind(b.closing_status.map(|s| s.as_str()))
+                    .bind(b.total_amount)
+                    .bind(&b.currency)
+                    .bind(b.hold_expires_at)
+                    .bind(b.attempt)
+                    .bind(&b.client_key)
+                    .bind(b.payment_id)
+                    .bind(json(&b.details)?)
+                    .bind(owner)
+                    .bind(lease_until)
+                    .bind(b.created_at)
+                    .bind(b.updated_at)
+                    .bind(uuid::Uuid::now_v7())
+                    .bind(&log.step)
+                    .bind(log.phase)
+                    .bind(&log.detail)
+                    .execute(&self.pool)
+                    .await?;
+                    return Ok(());
+                }
                 let mut tx = begin_write(&self.pool).await?;
                 sqlx::query(
                     "INSERT INTO bookings (id, user_id, showtime_id, hold_id, seat_ids, seats, \
@@ -174,6 +216,47 @@ macro_rules! booking_store_impl {
                 change: crate::store::Change<'_>,
             ) -> Result<(), crate::store::StoreError> {
                 use crate::store::sql::json;
+                if let ([entry], true, true, true) = (
+                    change.log.as_slice(),
+                    change.tickets.is_empty(),
+                    change.event.is_none(),
+                    $one_statement,
+                ) {
+                    // The log line is inserted only if the lease-guarded UPDATE matched.
+                    let logged = sqlx::query(
+                        "WITH saved AS (UPDATE bookings SET hold_id = $1, seats = $2, \
+                         status = $3, step = $4, closing_status = $5, total_amount = $6, \
+                         currency = $7, hold_expires_at = $8, attempt = $9, client_key = $10, \
+                         payment_id = $11, updated_at = $12 WHERE id = $13 AND lease_owner = $14 \
+                         RETURNING id) \
+                         INSERT INTO saga_log (id, booking_id, step, phase, detail, at) \
+                         SELECT $15, id, $16, $17, $18, $12 FROM saved",
+                    )
+                    .bind(b.hold_id)
+                    .bind(json(&b.seats)?)
+                    .bind(b.status.as_str())
+                    .bind(b.step.as_str())
+                    .bind(b.closing_status.map(|s| s.as_str()))
+                    .bind(b.total_amount)
+                    .bind(&b.currency)
+                    .bind(b.hold_expires_at)
+                    .bind(b.attempt)
+                    .bind(&b.client_key)
+                    .bind(b.payment_id)
+                    .bind(chrono::Utc::now())
+                    .bind(b.id)
+                    .bind(owner)
+                    .bind(uuid::Uuid::now_v7())
+                    .bind(&entry.step)
+                    .bind(entry.phase)
+                    .bind(&entry.detail)
+                    .execute(&self.pool)
+                    .await?;
+                    if logged.rows_affected() != 1 {
+                        return Err(crate::store::StoreError::LeaseLost(b.id));
+                    }
+                    return Ok(());
+                }
                 let mut tx = begin_write(&self.pool).await?;
                 let updated = sqlx::query(
                     "UPDATE bookings SET hold_id = $1, seats = $2, status = $3, step = $4, \

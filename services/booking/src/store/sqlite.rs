@@ -17,4 +17,4 @@ async fn enqueue(
     boxoffice_outbox::enqueue_sqlite(conn, event).await
 }
 
-booking_store_impl!(SqliteBookingStore, Sqlite, sqlx::sqlite::SqliteRow);
+booking_store_impl!(SqliteBookingStore, Sqlite, sqlx::sqlite::SqliteRow, false);

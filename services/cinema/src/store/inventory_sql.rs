@@ -139,13 +139,17 @@ macro_rules! inventory_sql {
         #[async_trait]
         impl InventoryStore for $store {
             async fn seat_map(&self, showtime_id: Uuid, now: DateTime<Utc>) -> StoreResult<(Prices, Vec<SeatView>)> {
-                let mut tx = self.pool.begin().await?;
-                let prices = prices_of(&mut tx, showtime_id).await?;
+                // Two plain reads, no transaction (half the round trips of BEGIN … COMMIT): the
+                // seats come from one statement's snapshot, and a price edited between the two
+                // reads shows as it would a moment earlier. Holds price seats from their own
+                // locked read, never from a map.
+                let prices: Option<sqlx::types::Json<Prices>> = sqlx::query_scalar("SELECT prices FROM showtimes WHERE id = $1")
+                    .bind(showtime_id).fetch_optional(&self.pool).await?;
+                let prices = prices.map(|p| p.0).ok_or_else(|| StoreError::NotFound("showtime".into()))?;
                 let rows: Vec<SeatRow> = sqlx::query_as(
                     "SELECT seat_id, row_label, number, seat_type, status, hold_id, held_until FROM showtime_seats \
                      WHERE showtime_id = $1 ORDER BY position")
-                    .bind(showtime_id).fetch_all(&mut *tx).await?;
-                tx.commit().await?;
+                    .bind(showtime_id).fetch_all(&self.pool).await?;
                 let seats = rows.iter().map(|r| seat_view(r, &prices, now)).collect::<StoreResult<Vec<_>>>()?;
                 Ok((prices, seats))
             }
