@@ -59,6 +59,9 @@ pub struct Verifier {
     /// cannot change, so neither can its signature's verdict; the time checks (`exp`, `nbf`)
     /// are repeated on every use. Emptied whenever the key set changes.
     verified: RwLock<HashMap<String, Claims>>,
+    /// Bumped (under `verified`'s lock) whenever the key set changes: a verification that
+    /// began before the change must not put its verdict in the emptied cache.
+    key_generation: std::sync::atomic::AtomicU64,
 }
 
 impl Verifier {
@@ -73,6 +76,7 @@ impl Verifier {
             keys: RwLock::new(keys),
             last_fetch: tokio::sync::Mutex::new(None),
             verified: RwLock::new(HashMap::new()),
+            key_generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -101,8 +105,19 @@ impl Verifier {
         if let Some(claims) = known {
             return self.still_valid(claims);
         }
+        let generation = self
+            .key_generation
+            .load(std::sync::atomic::Ordering::Acquire);
         let claims = self.verify_signed(token).await?;
         if let Ok(mut verified) = self.verified.write() {
+            if self
+                .key_generation
+                .load(std::sync::atomic::Ordering::Acquire)
+                != generation
+            {
+                // The keys changed while this token was checked: answer, but do not keep.
+                return Ok(claims);
+            }
             if verified.len() >= VERIFIED_TOKENS {
                 // Bounded: forget them all rather than track ages; each is checked again once.
                 verified.clear();
@@ -176,6 +191,8 @@ impl Verifier {
         }
         // A key that left the set must stop vouching for tokens at once.
         if let Ok(mut verified) = self.verified.write() {
+            self.key_generation
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
             verified.clear();
         }
         self.cached(kid)

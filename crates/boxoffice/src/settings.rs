@@ -202,22 +202,26 @@ fn write_private_once(path: &Path, contents: &str) -> std::io::Result<String> {
     use std::io::Write;
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir)?;
-    static ATTEMPT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    // A name no other process can pick (pids repeat across containers sharing a volume),
+    // created new: never somebody else's file, never through a planted symlink.
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
     let aside = dir.join(format!(
-        ".{}.{}.{}",
+        ".{}.{suffix}",
         path.file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("secret"),
-        std::process::id(),
-        ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options
-        .open(&aside)
-        .and_then(|mut file| file.write_all(contents.as_bytes()).and(file.sync_all()));
+    let mut file = options.open(&aside)?;
+    let written = file
+        .write_all(contents.as_bytes())
+        .and_then(|()| file.sync_all());
+    drop(file);
     let linked = written.and_then(|()| std::fs::hard_link(&aside, path));
     let _ = std::fs::remove_file(&aside);
     match linked {

@@ -1,7 +1,7 @@
 //! Seat maps kept for a moment, so that an on-sale rush of readers costs the cinema service a
 //! handful of seat-map queries per second per showtime instead of one per reader.
 //!
-//! Freshness rules (docs/adr/0502-seat-map-cache.md):
+//! Freshness rules (docs/adr/0502-booking-read-caches.md):
 //! - a map is served at most `ttl` after it was fetched;
 //! - every hold, confirm or release this instance makes invalidates its showtime's map at
 //!   once, so a customer always sees their own booking on the next read;
@@ -87,13 +87,15 @@ impl<V: Clone> SeatMapCache<V> {
                 return Ok(map.clone());
             }
         }
+        // Aged from when the fetch began: a slow fetch must not stretch the ttl.
+        let asked_at = Instant::now();
         let map = fetch().await?;
         let mut kept = slot.map.lock().unwrap_or_else(|p| p.into_inner());
         // Kept only if no change happened since the fetch began, and never over a map that a
         // later fetch already put there.
         let newer_kept = kept.as_ref().is_some_and(|(_, g, _)| *g > generation);
         if slot.generation.load(Ordering::Acquire) == generation && !newer_kept {
-            *kept = Some((Instant::now(), generation, map.clone()));
+            *kept = Some((asked_at, generation, map.clone()));
         }
         Ok(map)
     }
