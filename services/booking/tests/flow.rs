@@ -306,3 +306,70 @@ async fn a_paid_booking_cannot_be_cancelled_inside_the_refund_cutoff() {
     assert_eq!(still["data"]["booking"]["status"], "CONFIRMED");
     assert_eq!(captures(&cluster, &id).await, vec![(1200, 0)]);
 }
+
+fn seat_status(answer: &Value, seat: &str) -> String {
+    answer["data"]["showtime"]["seatMap"]["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["seats"].as_array().cloned().unwrap_or_default())
+        .find(|s| s["id"] == seat)
+        .and_then(|s| s["status"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Seat maps (and whole answers showing them) are reused between requests: a customer must
+/// still see their own hold and sale on the very next read, and a personal answer must never
+/// be given to somebody else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kept_answers_show_a_booking_at_once_and_are_never_shared_when_personal() {
+    let cluster = Cluster::start(Engine::Postgres).await;
+    let seeded = cluster.seed(2, 5, FUTURE_SHOW).await;
+    let (bus, _) = memory_bus().await;
+    let db = database_url(Engine::Postgres).await;
+    let mut settings = cluster.booking_settings(&db);
+    // Long enough that only invalidation, not expiry, can explain a fresh answer.
+    settings.seat_map_cache_ms = 60_000;
+    let booking = Booking::start(&cluster, settings, bus, Faults::default()).await;
+    let url = booking.url();
+    let (_, ada) = cluster.customer("Ada").await;
+    let (_, bob) = cluster.customer("Bob").await;
+    let map = "query($id: ID!) { showtime(id: $id) { seatMap { rows { seats { id status } } } } }";
+    let vars = json!({"id": seeded.showtime_id});
+
+    for _ in 0..3 {
+        let answer = gql(&url, Some(&ada), map, vars.clone()).await;
+        assert_eq!(seat_status(&answer, "A-1"), "AVAILABLE", "{answer}");
+    }
+    let created = create_booking(&url, &ada, &seeded.showtime_id, &["A-1"]).await;
+    assert!(created["errors"].is_null(), "{created}");
+    let id = created["data"]["createBooking"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let answer = gql(&url, None, map, vars.clone()).await;
+    assert_eq!(seat_status(&answer, "A-1"), "HELD", "{answer}");
+    let paid = pay_booking(&url, &ada, &id, CARD_OK, "k1").await;
+    assert!(paid["errors"].is_null(), "{paid}");
+    let answer = gql(&url, Some(&bob), map, vars.clone()).await;
+    assert_eq!(seat_status(&answer, "A-1"), "SOLD", "{answer}");
+
+    let mine = "{ myBookings { id } }";
+    let ada_sees = gql(&url, Some(&ada), mine, json!({})).await;
+    assert_eq!(
+        ada_sees["data"]["myBookings"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let bob_sees = gql(&url, Some(&bob), mine, json!({})).await;
+    assert_eq!(
+        bob_sees["data"]["myBookings"].as_array().map(Vec::len),
+        Some(0),
+        "{bob_sees}"
+    );
+    let nobody_sees = gql(&url, None, mine, json!({})).await;
+    assert_eq!(
+        error_code(&nobody_sees).as_deref(),
+        Some("UNAUTHENTICATED"),
+        "{nobody_sees}"
+    );
+}

@@ -86,6 +86,7 @@ pub struct CinemaClient {
     cinemas: TtlCache<String, pb::Cinema>,
     showtimes: TtlCache<String, pb::Showtime>,
     seat_maps: SeatMapCache<Arc<pb::SeatMap>>,
+    seat_map_ttl: Duration,
 }
 
 /// How long the cached parts of the catalog and the seat maps may be reused.
@@ -154,6 +155,7 @@ impl CinemaClient {
             cinemas: TtlCache::new(cache.catalog, CATALOG_CACHE_ENTRIES),
             showtimes: TtlCache::new(cache.catalog, CATALOG_CACHE_ENTRIES),
             seat_maps: SeatMapCache::new(cache.seat_map, CATALOG_CACHE_ENTRIES),
+            seat_map_ttl: cache.seat_map,
         })
     }
 
@@ -280,8 +282,16 @@ impl CinemaClient {
     }
 
     pub async fn seat_map(&self, showtime_id: Uuid) -> Result<Arc<pb::SeatMap>, CinemaError> {
+        self.seat_map_tracked(showtime_id).await.map(|(map, _)| map)
+    }
+
+    /// [`Self::seat_map`] and the generation it belongs to (see [`Self::seat_map_generation`]).
+    pub async fn seat_map_tracked(
+        &self,
+        showtime_id: Uuid,
+    ) -> Result<(Arc<pb::SeatMap>, u64), CinemaError> {
         self.seat_maps
-            .get_or_fetch(showtime_id, || async move {
+            .get_or_fetch_tracked(showtime_id, || async move {
                 let map = self
                     .inventory_call(|mut c, t| async move {
                         let r = pb::GetSeatMapRequest {
@@ -293,6 +303,17 @@ impl CinemaClient {
                 Ok(Arc::new(map))
             })
             .await
+    }
+
+    /// The generation of the showtime's seat map: it moves on with every hold, confirm or
+    /// release this instance makes there. None when the map is not being kept.
+    pub fn seat_map_generation(&self, showtime_id: Uuid) -> Option<u64> {
+        self.seat_maps.generation(showtime_id)
+    }
+
+    /// How long a seat map (and an answer showing one) may be reused.
+    pub fn seat_map_ttl(&self) -> Duration {
+        self.seat_map_ttl
     }
 
     /// The seats of the hold's showtime changed (or, on a conflict, had changed): the next

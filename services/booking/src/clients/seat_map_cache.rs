@@ -73,8 +73,24 @@ impl<V: Clone> SeatMapCache<V> {
     where
         Fut: Future<Output = Result<V, E>>,
     {
+        self.get_or_fetch_tracked(showtime, fetch)
+            .await
+            .map(|(map, _)| map)
+    }
+
+    /// [`Self::get_or_fetch`], with the generation the map belongs to: while
+    /// [`Self::generation`] still answers the same, no change made through this instance
+    /// happened since the map was read.
+    pub async fn get_or_fetch_tracked<E, Fut>(
+        &self,
+        showtime: Uuid,
+        fetch: impl FnOnce() -> Fut,
+    ) -> Result<(V, u64), E>
+    where
+        Fut: Future<Output = Result<V, E>>,
+    {
         if self.ttl.is_zero() {
-            return fetch().await;
+            return fetch().await.map(|map| (map, 0));
         }
         let slot = self.slot(showtime);
         let generation = slot.generation.load(Ordering::Acquire);
@@ -84,7 +100,7 @@ impl<V: Clone> SeatMapCache<V> {
                 && *kept_generation == generation
                 && fetched_at.elapsed() < self.ttl
             {
-                return Ok(map.clone());
+                return Ok((map.clone(), generation));
             }
         }
         // Aged from when the fetch began: a slow fetch must not stretch the ttl.
@@ -97,7 +113,16 @@ impl<V: Clone> SeatMapCache<V> {
         if slot.generation.load(Ordering::Acquire) == generation && !newer_kept {
             *kept = Some((asked_at, generation, map.clone()));
         }
-        Ok(map)
+        Ok((map, generation))
+    }
+
+    /// The showtime's current generation; None if nobody read its map lately (a map read
+    /// then was under a slot that is gone, so it must count as changed).
+    pub fn generation(&self, showtime: Uuid) -> Option<u64> {
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots
+            .get(&showtime)
+            .map(|slot| slot.generation.load(Ordering::Acquire))
     }
 
     /// The showtime's seats changed through this instance: the next read fetches.

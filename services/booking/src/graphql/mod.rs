@@ -4,6 +4,7 @@ pub mod errors;
 mod loaders;
 mod mutation;
 mod query;
+mod response_cache;
 mod subscription;
 pub mod types;
 
@@ -26,6 +27,7 @@ use crate::clients::CinemaClient;
 use crate::saga::Saga;
 use errors::{BAD_USER_INPUT, INTERNAL, coded, unauthenticated};
 use loaders::{CinemaLoader, MovieLoader, MovieShowtimesLoader, ShowtimeLoader};
+use response_cache::{ResponseCache, Tracker};
 
 pub use mutation::Mutation;
 pub use query::Query;
@@ -58,7 +60,24 @@ pub struct Auth {
     pub token: Option<String>,
 }
 
+/// This answer may not be given to anyone else: it is personal, changes state, or lists what
+/// may have grown since (see `response_cache`).
+pub(crate) fn not_shareable(ctx: &Context<'_>) {
+    if let Some(tracker) = ctx.data_opt::<Arc<Tracker>>() {
+        tracker.not_shareable();
+    }
+}
+
+/// The answer shows this seat map, as of `generation`.
+pub(crate) fn shows_seat_map(ctx: &Context<'_>, showtime: uuid::Uuid, generation: u64) {
+    if let Some(tracker) = ctx.data_opt::<Arc<Tracker>>() {
+        tracker.seat_map(showtime, generation);
+    }
+}
+
+/// The saga reads and writes bookings: whatever uses it is personal.
 pub(crate) fn ctx_saga<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<Saga>> {
+    not_shareable(ctx);
     ctx.data::<Arc<Saga>>()
 }
 
@@ -67,12 +86,14 @@ pub(crate) fn ctx_cinema<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc
 }
 
 pub(crate) fn ctx_caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
+    not_shareable(ctx);
     ctx.data_opt::<Auth>()
         .and_then(|a| a.caller.as_ref())
         .ok_or_else(unauthenticated)
 }
 
 pub(crate) fn ctx_token<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a str> {
+    not_shareable(ctx);
     ctx.data_opt::<Auth>()
         .and_then(|a| a.token.as_deref())
         .ok_or_else(unauthenticated)
@@ -84,6 +105,7 @@ struct AppState {
     verifier: Arc<Verifier>,
     cinema: Arc<CinemaClient>,
     max_query_bytes: usize,
+    responses: Arc<ResponseCache>,
 }
 
 pub fn router(
@@ -97,6 +119,7 @@ pub fn router(
         .with_state(AppState {
             schema,
             verifier,
+            responses: Arc::new(ResponseCache::new(cinema.seat_map_ttl())),
             cinema,
             max_query_bytes: limits.max_query_bytes,
         })
@@ -139,6 +162,12 @@ async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Bod
         let message = format!("the request is larger than {} bytes", app.max_query_bytes);
         return error_response(StatusCode::PAYLOAD_TOO_LARGE, BAD_USER_INPUT, &message);
     };
+    if let Some(answer) = app
+        .responses
+        .get(&bytes, |showtime| app.cinema.seat_map_generation(showtime))
+    {
+        return json_answer(answer);
+    }
     let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(_) => {
@@ -148,6 +177,8 @@ async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Bod
     };
     let auth = authenticate(&app.verifier, &headers).await;
     let cinema = app.cinema.clone();
+    let tracker = Arc::new(Tracker::default());
+    let started = std::time::Instant::now();
     // Loaders per request: batching within one query, no stale cache across requests.
     let request = request
         .data(auth)
@@ -157,7 +188,8 @@ async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Bod
             MovieShowtimesLoader(cinema.clone()),
             tokio::spawn,
         ))
-        .data(DataLoader::new(ShowtimeLoader(cinema), tokio::spawn));
+        .data(DataLoader::new(ShowtimeLoader(cinema), tokio::spawn))
+        .data(tracker.clone());
     let mut response = app.schema.execute(request).await;
     for error in &mut response.errors {
         let has_code = error
@@ -176,7 +208,29 @@ async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Bod
             error.extensions = coded_error.extensions;
         }
     }
-    axum::Json(response).into_response()
+    let answer = match serde_json::to_vec(&response) {
+        Ok(answer) => axum::body::Bytes::from(answer),
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialise a GraphQL response");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                INTERNAL,
+                "internal error",
+            );
+        }
+    };
+    if response.errors.is_empty() {
+        app.responses.put(bytes, &tracker, started, answer.clone());
+    }
+    json_answer(answer)
+}
+
+fn json_answer(answer: axum::body::Bytes) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(answer),
+    )
+        .into_response()
 }
 
 async fn get_graphql(State(app): State<AppState>, request: Request) -> Response {

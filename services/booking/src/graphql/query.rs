@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use super::errors::Gql;
 use super::errors::{BAD_USER_INPUT, coded};
 use super::types::{Booking, Cinema, Movie, Showtime, User};
-use super::{ctx_caller, ctx_cinema, ctx_saga, ctx_token};
+use super::{ctx_caller, ctx_cinema, ctx_saga, ctx_token, not_shareable};
 use crate::domain::parse_id;
 
 /// An ISO 8601 calendar date, e.g. `2026-11-25`.
@@ -44,6 +44,7 @@ pub struct Query;
 #[Object]
 impl Query {
     async fn movies(&self, ctx: &Context<'_>) -> Result<Vec<Movie>> {
+        not_shareable(ctx);
         let movies = ctx_cinema(ctx)?.movies().await.gql()?;
         Ok(movies.into_iter().map(Movie::from).collect())
     }
@@ -51,10 +52,16 @@ impl Query {
     async fn movie(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Movie>> {
         let id = uuid_arg(&id)?;
         let movies = ctx_cinema(ctx)?.movies_by_id(vec![id]).await.gql()?;
-        Ok(movies.into_iter().next().map(Movie::from))
+        let movie = movies.into_iter().next().map(Movie::from);
+        if movie.is_none() {
+            // It may be created a moment from now.
+            not_shareable(ctx);
+        }
+        Ok(movie)
     }
 
     async fn cinemas(&self, ctx: &Context<'_>) -> Result<Vec<Cinema>> {
+        not_shareable(ctx);
         let cinemas = ctx_cinema(ctx)?.cinemas().await.gql()?;
         Ok(cinemas.into_iter().map(Cinema::from).collect())
     }
@@ -71,6 +78,7 @@ impl Query {
             cinema_id: cinema_id.as_ref().map(uuid_arg).transpose()?,
             date: date.map(|d| d.0.format("%Y-%m-%d").to_string()),
         };
+        not_shareable(ctx);
         let list = ctx_cinema(ctx)?.showtimes(filter).await.gql()?;
         Ok(list.into_iter().map(Showtime).collect())
     }
@@ -78,7 +86,11 @@ impl Query {
     async fn showtime(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Showtime>> {
         let id = uuid_arg(&id)?;
         let list = ctx_cinema(ctx)?.showtimes_by_id(vec![id]).await.gql()?;
-        Ok(list.into_iter().next().map(Showtime))
+        let showtime = list.into_iter().next().map(Showtime);
+        if showtime.is_none() {
+            not_shareable(ctx);
+        }
+        Ok(showtime)
     }
 
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {

@@ -149,6 +149,7 @@ impl From<pb::Movie> for Movie {
 #[ComplexObject]
 impl Movie {
     async fn showtimes(&self, ctx: &Context<'_>) -> Result<Vec<Showtime>> {
+        super::not_shareable(ctx);
         let loader = ctx.data::<DataLoader<MovieShowtimesLoader>>()?;
         let list = loader
             .load_one(self.id.to_string())
@@ -233,7 +234,8 @@ impl Showtime {
 
     async fn seat_map(&self, ctx: &Context<'_>) -> Result<SeatMap> {
         let id = crate::domain::parse_id(&self.0.id).gql()?;
-        let map = ctx_cinema(ctx)?.seat_map(id).await.gql()?;
+        let (map, generation) = ctx_cinema(ctx)?.seat_map_tracked(id).await.gql()?;
+        super::shows_seat_map(ctx, id, generation);
         Ok(map.as_ref().into())
     }
 }
