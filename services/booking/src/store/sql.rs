@@ -6,6 +6,40 @@ pub(crate) const COLUMNS: &str = "id, user_id, showtime_id, hold_id, seat_ids, s
      step, closing_status, total_amount, currency, hold_expires_at, attempt, client_key, \
      payment_id, details, created_at, updated_at";
 
+/// A new booking row: `$1`–`$16` the booking, `$17`/`$18` the lease, `$19`/`$20` the times.
+pub(crate) const INSERT_BOOKING: &str = "INSERT INTO bookings (id, user_id, showtime_id, \
+     hold_id, seat_ids, seats, status, step, closing_status, total_amount, currency, \
+     hold_expires_at, attempt, client_key, payment_id, details, lease_owner, lease_until, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+     $14, $15, $16, $17, $18, $19, $20)";
+
+/// A saga step's state change, only while `$14` holds the lease; `$12` is the time.
+pub(crate) const UPDATE_BOOKING: &str = "UPDATE bookings SET hold_id = $1, seats = $2, \
+     status = $3, step = $4, closing_status = $5, total_amount = $6, currency = $7, \
+     hold_expires_at = $8, attempt = $9, client_key = $10, payment_id = $11, updated_at = $12 \
+     WHERE id = $13 AND lease_owner = $14";
+
+/// INSERT_BOOKING and its first saga_log line (`$21`–`$24`) as one statement (PostgreSQL).
+pub(crate) static INSERT_BOOKING_LOGGED: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| {
+        format!(
+            "WITH created AS ({INSERT_BOOKING} RETURNING id) INSERT INTO saga_log \
+             (id, booking_id, step, phase, detail, at) SELECT $21, id, $22, $23, $24, $20 \
+             FROM created"
+        )
+    });
+
+/// UPDATE_BOOKING and its saga_log line (`$15`–`$18`) as one statement (PostgreSQL): the line
+/// is inserted only if the lease-guarded UPDATE matched, so one row affected means both.
+pub(crate) static UPDATE_BOOKING_LOGGED: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| {
+        format!(
+            "WITH saved AS ({UPDATE_BOOKING} RETURNING id) INSERT INTO saga_log \
+             (id, booking_id, step, phase, detail, at) SELECT $15, id, $16, $17, $18, $12 \
+             FROM saved"
+        )
+    });
+
 /// Steps the recovery worker resumes (kept in line with `SagaStep::IN_FLIGHT`).
 pub(crate) const IN_FLIGHT: &str = "('holding', 'charging', 'charged', 'refunding', 'releasing')";
 
@@ -76,6 +110,64 @@ macro_rules! booking_store_impl {
             })
         }
 
+        type BookingQuery<'q> =
+            sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
+
+        /// Binds `$1`–`$20` of `INSERT_BOOKING`.
+        fn bind_new_booking<'q>(
+            query: BookingQuery<'q>,
+            b: &crate::store::Booking,
+            owner: uuid::Uuid,
+            lease_until: chrono::DateTime<chrono::Utc>,
+        ) -> Result<BookingQuery<'q>, crate::store::StoreError> {
+            use crate::store::sql::json;
+            Ok(query
+                .bind(b.id)
+                .bind(b.user_id)
+                .bind(b.showtime_id)
+                .bind(b.hold_id)
+                .bind(json(&b.seat_ids)?)
+                .bind(json(&b.seats)?)
+                .bind(b.status.as_str())
+                .bind(b.step.as_str())
+                .bind(b.closing_status.map(|s| s.as_str()))
+                .bind(b.total_amount)
+                .bind(&b.currency)
+                .bind(b.hold_expires_at)
+                .bind(b.attempt)
+                .bind(&b.client_key)
+                .bind(b.payment_id)
+                .bind(json(&b.details)?)
+                .bind(owner)
+                .bind(lease_until)
+                .bind(b.created_at)
+                .bind(b.updated_at))
+        }
+
+        /// Binds `$1`–`$14` of `UPDATE_BOOKING`.
+        fn bind_booking_update<'q>(
+            query: BookingQuery<'q>,
+            b: &crate::store::Booking,
+            owner: uuid::Uuid,
+        ) -> Result<BookingQuery<'q>, crate::store::StoreError> {
+            use crate::store::sql::json;
+            Ok(query
+                .bind(b.hold_id)
+                .bind(json(&b.seats)?)
+                .bind(b.status.as_str())
+                .bind(b.step.as_str())
+                .bind(b.closing_status.map(|s| s.as_str()))
+                .bind(b.total_amount)
+                .bind(&b.currency)
+                .bind(b.hold_expires_at)
+                .bind(b.attempt)
+                .bind(&b.client_key)
+                .bind(b.payment_id)
+                .bind(chrono::Utc::now())
+                .bind(b.id)
+                .bind(owner))
+        }
+
         async fn log_entry(
             conn: &mut <$db as sqlx::Database>::Connection,
             booking_id: uuid::Uuid,
@@ -110,76 +202,21 @@ macro_rules! booking_store_impl {
                 lease_until: chrono::DateTime<chrono::Utc>,
                 log: &crate::store::LogEntry,
             ) -> Result<(), crate::store::StoreError> {
-                use crate::store::sql::json;
+                use crate::store::sql::{INSERT_BOOKING, INSERT_BOOKING_LOGGED};
                 if $one_statement {
-                    sqlx::query(
-                        "WITH created AS (INSERT INTO bookings (id, user_id, showtime_id, \
-                         hold_id, seat_ids, seats, status, step, closing_status, total_amount, \
-                         currency, hold_expires_at, attempt, client_key, payment_id, details, \
-                         lease_owner, lease_until, created_at, updated_at) VALUES ($1, $2, $3, \
-                         $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                         $19, $20) RETURNING id) \
-                         INSERT INTO saga_log (id, booking_id, step, phase, detail, at) \
-                         SELECT $21, id, $22, $23, $24, $20 FROM created",
-                    )
-                    .bind(b.id)
-                    .bind(b.user_id)
-                    .bind(b.showtime_id)
-                    .bind(b.hold_id)
-                    .bind(json(&b.seat_ids)?)
-                    .bind(json(&b.seats)?)
-                    .bind(b.status.as_str())
-                    .bind(b.step.as_str())
-                    .bind(b.closing_status.map(|s| s.as_str()))
-                    .bind(b.total_amount)
-                    .bind(&b.currency)
-                    .bind(b.hold_expires_at)
-                    .bind(b.attempt)
-                    .bind(&b.client_key)
-                    .bind(b.payment_id)
-                    .bind(json(&b.details)?)
-                    .bind(owner)
-                    .bind(lease_until)
-                    .bind(b.created_at)
-                    .bind(b.updated_at)
-                    .bind(uuid::Uuid::now_v7())
-                    .bind(&log.step)
-                    .bind(log.phase)
-                    .bind(&log.detail)
-                    .execute(&self.pool)
-                    .await?;
+                    bind_new_booking(sqlx::query(&**INSERT_BOOKING_LOGGED), b, owner, lease_until)?
+                        .bind(uuid::Uuid::now_v7())
+                        .bind(&log.step)
+                        .bind(log.phase)
+                        .bind(&log.detail)
+                        .execute(&self.pool)
+                        .await?;
                     return Ok(());
                 }
                 let mut tx = begin_write(&self.pool).await?;
-                sqlx::query(
-                    "INSERT INTO bookings (id, user_id, showtime_id, hold_id, seat_ids, seats, \
-                     status, step, closing_status, total_amount, currency, hold_expires_at, \
-                     attempt, client_key, payment_id, details, lease_owner, lease_until, \
-                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                     $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-                )
-                .bind(b.id)
-                .bind(b.user_id)
-                .bind(b.showtime_id)
-                .bind(b.hold_id)
-                .bind(json(&b.seat_ids)?)
-                .bind(json(&b.seats)?)
-                .bind(b.status.as_str())
-                .bind(b.step.as_str())
-                .bind(b.closing_status.map(|s| s.as_str()))
-                .bind(b.total_amount)
-                .bind(&b.currency)
-                .bind(b.hold_expires_at)
-                .bind(b.attempt)
-                .bind(&b.client_key)
-                .bind(b.payment_id)
-                .bind(json(&b.details)?)
-                .bind(owner)
-                .bind(lease_until)
-                .bind(b.created_at)
-                .bind(b.updated_at)
-                .execute(&mut *tx)
-                .await?;
+                bind_new_booking(sqlx::query(INSERT_BOOKING), b, owner, lease_until)?
+                    .execute(&mut *tx)
+                    .await?;
                 log_entry(&mut tx, b.id, log).await?;
                 tx.commit().await?;
                 Ok(())
@@ -215,71 +252,29 @@ macro_rules! booking_store_impl {
                 owner: uuid::Uuid,
                 change: crate::store::Change<'_>,
             ) -> Result<(), crate::store::StoreError> {
-                use crate::store::sql::json;
+                use crate::store::sql::{UPDATE_BOOKING, UPDATE_BOOKING_LOGGED};
                 if let ([entry], true, true, true) = (
                     change.log.as_slice(),
                     change.tickets.is_empty(),
                     change.event.is_none(),
                     $one_statement,
                 ) {
-                    // The log line is inserted only if the lease-guarded UPDATE matched.
-                    let logged = sqlx::query(
-                        "WITH saved AS (UPDATE bookings SET hold_id = $1, seats = $2, \
-                         status = $3, step = $4, closing_status = $5, total_amount = $6, \
-                         currency = $7, hold_expires_at = $8, attempt = $9, client_key = $10, \
-                         payment_id = $11, updated_at = $12 WHERE id = $13 AND lease_owner = $14 \
-                         RETURNING id) \
-                         INSERT INTO saga_log (id, booking_id, step, phase, detail, at) \
-                         SELECT $15, id, $16, $17, $18, $12 FROM saved",
-                    )
-                    .bind(b.hold_id)
-                    .bind(json(&b.seats)?)
-                    .bind(b.status.as_str())
-                    .bind(b.step.as_str())
-                    .bind(b.closing_status.map(|s| s.as_str()))
-                    .bind(b.total_amount)
-                    .bind(&b.currency)
-                    .bind(b.hold_expires_at)
-                    .bind(b.attempt)
-                    .bind(&b.client_key)
-                    .bind(b.payment_id)
-                    .bind(chrono::Utc::now())
-                    .bind(b.id)
-                    .bind(owner)
-                    .bind(uuid::Uuid::now_v7())
-                    .bind(&entry.step)
-                    .bind(entry.phase)
-                    .bind(&entry.detail)
-                    .execute(&self.pool)
-                    .await?;
+                    let logged = bind_booking_update(sqlx::query(&**UPDATE_BOOKING_LOGGED), b, owner)?
+                        .bind(uuid::Uuid::now_v7())
+                        .bind(&entry.step)
+                        .bind(entry.phase)
+                        .bind(&entry.detail)
+                        .execute(&self.pool)
+                        .await?;
                     if logged.rows_affected() != 1 {
                         return Err(crate::store::StoreError::LeaseLost(b.id));
                     }
                     return Ok(());
                 }
                 let mut tx = begin_write(&self.pool).await?;
-                let updated = sqlx::query(
-                    "UPDATE bookings SET hold_id = $1, seats = $2, status = $3, step = $4, \
-                     closing_status = $5, total_amount = $6, currency = $7, \
-                     hold_expires_at = $8, attempt = $9, client_key = $10, payment_id = $11, \
-                     updated_at = $12 WHERE id = $13 AND lease_owner = $14",
-                )
-                .bind(b.hold_id)
-                .bind(json(&b.seats)?)
-                .bind(b.status.as_str())
-                .bind(b.step.as_str())
-                .bind(b.closing_status.map(|s| s.as_str()))
-                .bind(b.total_amount)
-                .bind(&b.currency)
-                .bind(b.hold_expires_at)
-                .bind(b.attempt)
-                .bind(&b.client_key)
-                .bind(b.payment_id)
-                .bind(chrono::Utc::now())
-                .bind(b.id)
-                .bind(owner)
-                .execute(&mut *tx)
-                .await?;
+                let updated = bind_booking_update(sqlx::query(UPDATE_BOOKING), b, owner)?
+                    .execute(&mut *tx)
+                    .await?;
                 if updated.rows_affected() != 1 {
                     return Err(crate::store::StoreError::LeaseLost(b.id));
                 }
