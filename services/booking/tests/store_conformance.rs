@@ -110,6 +110,7 @@ async fn a_booking_round_trips_and_saves_atomically_with_tickets_log_and_event(e
         log: vec![log(SagaStep::Charged)],
         tickets: &tickets,
         event: Some(&event),
+        end_lease: false,
     };
     store.save(&b, owner, change).await.expect("save");
     let back = store.get(b.id).await.expect("get").expect("row");
@@ -151,6 +152,7 @@ async fn only_the_lease_holder_may_save_and_leases_exclude_each_other(engine: En
         log: vec![],
         tickets: &[],
         event: Some(&event),
+        end_lease: false,
     };
     assert!(matches!(
         store.save(&b, intruder, change).await,
@@ -179,6 +181,68 @@ async fn only_the_lease_holder_may_save_and_leases_exclude_each_other(engine: En
             .await
             .expect("lease")
     );
+}
+
+async fn a_write_that_ends_the_lease_frees_the_booking_and_others_keep_it(engine: Engine) {
+    let (store, _db) = store(engine).await;
+    let owner = Uuid::now_v7();
+    let now = Utc::now();
+    let mut b = booking(SagaStep::Holding);
+    let until = now + Duration::minutes(1);
+    store
+        .insert(&b, owner, until, &log(SagaStep::Holding))
+        .await
+        .expect("insert");
+    let other = Uuid::now_v7();
+
+    b.step = SagaStep::Charging;
+    let keep = Change {
+        log: vec![log(SagaStep::Charging)],
+        ..Change::default()
+    };
+    store.save(&b, owner, keep).await.expect("save");
+    assert!(
+        !store
+            .try_lease(b.id, other, until, now)
+            .await
+            .expect("lease"),
+        "a write without end_lease keeps the lease"
+    );
+
+    // One log line (PostgreSQL's one-statement path) and a transaction with an event.
+    b.step = SagaStep::Held;
+    let end = Change {
+        log: vec![log(SagaStep::Held)],
+        end_lease: true,
+        ..Change::default()
+    };
+    store.save(&b, owner, end).await.expect("save");
+    assert!(
+        store
+            .try_lease(b.id, other, until, now)
+            .await
+            .expect("lease")
+    );
+
+    let event = boxoffice_outbox::EventEnvelope::new("booking.expired", serde_json::json!({}))
+        .expect("event");
+    b.step = SagaStep::Closed;
+    let end_with_event = Change {
+        log: vec![log(SagaStep::Releasing)],
+        event: Some(&event),
+        end_lease: true,
+        ..Change::default()
+    };
+    store.save(&b, other, end_with_event).await.expect("save");
+    assert!(
+        store
+            .try_lease(b.id, owner, until, now)
+            .await
+            .expect("lease")
+    );
+    let back = store.get(b.id).await.expect("get").expect("row");
+    assert_eq!(back.step, SagaStep::Closed);
+    assert_eq!(store.saga_log(b.id).await.expect("log").len(), 4);
 }
 
 async fn stuck_and_expired_bookings_are_found(engine: Engine) {
@@ -251,5 +315,6 @@ macro_rules! on_both_engines {
 on_both_engines!(
     a_booking_round_trips_and_saves_atomically_with_tickets_log_and_event,
     only_the_lease_holder_may_save_and_leases_exclude_each_other,
+    a_write_that_ends_the_lease_frees_the_booking_and_others_keep_it,
     stuck_and_expired_bookings_are_found,
 );

@@ -59,18 +59,18 @@ impl Saga {
             created_at: now,
             updated_at: now,
         };
-        let lease = Lease(Uuid::now_v7());
+        let lease = Lease::new(Uuid::now_v7());
         let log = LogEntry::new(SagaStep::Holding, "started", None);
         self.store
-            .insert(&booking, lease.0, now + self.config.lease_ttl, &log)
+            .insert(&booking, lease.owner(), now + self.config.lease_ttl, &log)
             .await?;
-        let outcome = self.hold(&mut booking, lease).await;
-        self.unlease(id, lease).await;
+        let outcome = self.hold(&mut booking, &lease).await;
+        self.unlease(id, &lease).await;
         outcome.map(|()| booking)
     }
 
     /// Holds `b.seat_ids` under `b.hold_id`; the step is already recorded as `Holding`.
-    pub(crate) async fn hold(&self, b: &mut Booking, lease: Lease) -> Result<(), SagaError> {
+    pub(crate) async fn hold(&self, b: &mut Booking, lease: &Lease) -> Result<(), SagaError> {
         let held = self
             .cinema
             .hold(b.showtime_id, &b.seat_ids, b.hold_id, self.config.hold_ttl)

@@ -13,7 +13,7 @@ use crate::store::{Booking, LogEntry};
 
 impl Saga {
     /// Advances `b` until it rests (held, confirmed, closed, failed) or a dependency fails.
-    pub(crate) async fn drive(&self, b: &mut Booking, lease: Lease) -> Result<(), SagaError> {
+    pub(crate) async fn drive(&self, b: &mut Booking, lease: &Lease) -> Result<(), SagaError> {
         loop {
             match b.step {
                 SagaStep::Held | SagaStep::Confirmed | SagaStep::Closed | SagaStep::Failed => {
@@ -83,7 +83,7 @@ impl Saga {
     }
 
     /// A charge whose answer was lost: ask payments what happened to this booking.
-    async fn settle_charge(&self, b: &mut Booking, lease: Lease) -> Result<(), SagaError> {
+    async fn settle_charge(&self, b: &mut Booking, lease: &Lease) -> Result<(), SagaError> {
         let payments = self.payments.for_booking(b.id).await?;
         if let Some(p) = payments
             .iter()
@@ -112,10 +112,10 @@ impl Saga {
         };
         let outcome = async {
             let mut b = self.reload(id).await?;
-            self.drive(&mut b, lease).await
+            self.drive(&mut b, &lease).await
         }
         .await;
-        self.unlease(id, lease).await;
+        self.unlease(id, &lease).await;
         outcome.map(|()| true)
     }
 
@@ -132,11 +132,12 @@ impl Saga {
             }
             b.closing_status = Some(BookingStatus::Expired);
             let log = LogEntry::new(SagaStep::Releasing, "started", Some("expired".into()));
-            self.record(&mut b, lease, SagaStep::Releasing, log).await?;
-            self.drive(&mut b, lease).await.map(|()| true)
+            self.record(&mut b, &lease, SagaStep::Releasing, log)
+                .await?;
+            self.drive(&mut b, &lease).await.map(|()| true)
         }
         .await;
-        self.unlease(id, lease).await;
+        self.unlease(id, &lease).await;
         outcome
     }
 }

@@ -61,7 +61,7 @@ impl Saga {
     pub(crate) async fn close(
         &self,
         b: &mut Booking,
-        lease: Lease,
+        lease: &Lease,
         status: BookingStatus,
         log: LogEntry,
     ) -> Result<(), SagaError> {
@@ -74,16 +74,15 @@ impl Saga {
         };
         let change = Change {
             log: vec![log],
-            tickets: &[],
             event: event.as_ref(),
+            ..Change::default()
         };
-        self.store.save(b, lease.0, change).await?;
-        Ok(())
+        self.save(b, lease, change).await
     }
 
     /// CONFIRMED: one ticket per seat and `booking.confirmed`, all in one transaction, so
     /// there is never a confirmed booking without its tickets and its event or vice versa.
-    pub(crate) async fn confirmed(&self, b: &mut Booking, lease: Lease) -> Result<(), SagaError> {
+    pub(crate) async fn confirmed(&self, b: &mut Booking, lease: &Lease) -> Result<(), SagaError> {
         let mut tickets = Vec::with_capacity(b.seat_ids.len());
         for seat_id in &b.seat_ids {
             let code = ticket_code().map_err(|e| SagaError::Internal(e.to_string()))?;
@@ -128,8 +127,8 @@ impl Saga {
             )],
             tickets: &tickets,
             event: Some(&event),
+            ..Change::default()
         };
-        self.store.save(b, lease.0, change).await?;
-        Ok(())
+        self.save(b, lease, change).await
     }
 }

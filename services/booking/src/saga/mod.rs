@@ -13,6 +13,7 @@ mod pay;
 pub(crate) use create::{seat_type_name, timestamp};
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use boxoffice_auth::Caller;
@@ -147,8 +148,39 @@ pub struct Saga {
 }
 
 /// A held lease on one booking; whoever holds it is the only one driving that saga.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Lease(pub(crate) Uuid);
+///
+/// The write that leaves the booking at rest (held, confirmed, closed, failed) also ends the
+/// lease, in the same statement: a separate UPDATE after it was one more commit per request.
+#[derive(Debug)]
+pub(crate) struct Lease {
+    owner: Uuid,
+    /// False while the caller has more steps to write after a resting one (a re-hold before
+    /// a charge), so that the lease outlives that write.
+    ends_at_rest: bool,
+    ended: AtomicBool,
+}
+
+impl Lease {
+    pub(crate) fn new(owner: Uuid) -> Self {
+        Self {
+            owner,
+            ends_at_rest: true,
+            ended: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn owner(&self) -> Uuid {
+        self.owner
+    }
+
+    /// The same lease for steps after which the caller goes on writing.
+    pub(crate) fn kept_at_rest(&self) -> Self {
+        Self {
+            ends_at_rest: false,
+            ..Self::new(self.owner)
+        }
+    }
+}
 
 impl Saga {
     pub fn new(
@@ -200,11 +232,15 @@ impl Saga {
         let now = Utc::now();
         let until = now + self.config.lease_ttl;
         let taken = self.store.try_lease(id, owner, until, now).await?;
-        Ok(taken.then_some(Lease(owner)))
+        Ok(taken.then(|| Lease::new(owner)))
     }
 
-    pub(crate) async fn unlease(&self, id: Uuid, lease: Lease) {
-        if let Err(e) = self.store.end_lease(id, lease.0).await {
+    /// Ends the lease unless the last write already did.
+    pub(crate) async fn unlease(&self, id: Uuid, lease: &Lease) {
+        if lease.ended.load(Ordering::Acquire) {
+            return;
+        }
+        if let Err(e) = self.store.end_lease(id, lease.owner).await {
             // Harmless: the lease runs out by itself.
             tracing::warn!(booking = %id, error = %e, "could not end the booking lease");
         }
@@ -219,21 +255,31 @@ impl Saga {
     pub(crate) async fn record(
         &self,
         b: &mut Booking,
-        lease: Lease,
+        lease: &Lease,
         step: SagaStep,
         log: LogEntry,
     ) -> Result<(), SagaError> {
         b.step = step;
-        self.store
-            .save(
-                b,
-                lease.0,
-                Change {
-                    log: vec![log],
-                    ..Change::default()
-                },
-            )
-            .await?;
+        let change = Change {
+            log: vec![log],
+            ..Change::default()
+        };
+        self.save(b, lease, change).await
+    }
+
+    /// Writes `b` with `change` under `lease`, ending the lease with it when `b` comes to rest.
+    pub(crate) async fn save(
+        &self,
+        b: &Booking,
+        lease: &Lease,
+        mut change: Change<'_>,
+    ) -> Result<(), SagaError> {
+        let end = lease.ends_at_rest && !b.step.in_flight();
+        change.end_lease = end;
+        self.store.save(b, lease.owner, change).await?;
+        if end {
+            lease.ended.store(true, Ordering::Release);
+        }
         Ok(())
     }
 }

@@ -39,15 +39,15 @@ impl Saga {
             return Ok(b);
         }
         let lease = self.lease(id).await?.ok_or(SagaError::Busy)?;
-        let outcome = self.pay_leased(id, lease, card, key).await;
-        self.unlease(id, lease).await;
+        let outcome = self.pay_leased(id, &lease, card, key).await;
+        self.unlease(id, &lease).await;
         outcome
     }
 
     async fn pay_leased(
         &self,
         id: Uuid,
-        lease: Lease,
+        lease: &Lease,
         card: CardInput,
         client_key: &str,
     ) -> Result<Booking, SagaError> {
@@ -131,7 +131,7 @@ impl Saga {
     /// A hold that is still well within its time is trusted without asking the cinema: only
     /// this saga (under its lease) releases it and the sweeper takes only lapsed holds. Should
     /// it be gone anyway, the confirm after the charge fails and the saga refunds the charge.
-    async fn ensure_hold(&self, b: &mut Booking, lease: Lease) -> Result<(), SagaError> {
+    async fn ensure_hold(&self, b: &mut Booking, lease: &Lease) -> Result<(), SagaError> {
         let margin = chrono::Duration::from_std(self.config.hold_margin).unwrap_or_default();
         if b.hold_expires_at.is_some_and(|t| t > Utc::now() + margin) {
             return Ok(());
@@ -143,18 +143,19 @@ impl Saga {
         b.hold_id = Uuid::now_v7();
         let log = LogEntry::new(SagaStep::Holding, "started", Some("re-hold".into()));
         self.record(b, lease, SagaStep::Holding, log).await?;
-        self.hold(b, lease).await
+        // The charge follows the new hold under the same lease.
+        self.hold(b, &lease.kept_at_rest()).await
     }
 
     pub async fn cancel(&self, caller: &Caller, id: Uuid) -> Result<Booking, SagaError> {
         self.visible(caller, id).await?;
         let lease = self.lease(id).await?.ok_or(SagaError::Busy)?;
-        let outcome = self.cancel_leased(id, lease).await;
-        self.unlease(id, lease).await;
+        let outcome = self.cancel_leased(id, &lease).await;
+        self.unlease(id, &lease).await;
         outcome
     }
 
-    async fn cancel_leased(&self, id: Uuid, lease: Lease) -> Result<Booking, SagaError> {
+    async fn cancel_leased(&self, id: Uuid, lease: &Lease) -> Result<Booking, SagaError> {
         let mut b = self.reload(id).await?;
         match (b.status, b.step) {
             (BookingStatus::Pending, SagaStep::Held) => {

@@ -120,6 +120,8 @@ pub struct Change<'a> {
     pub log: Vec<LogEntry>,
     pub tickets: &'a [TicketRecord],
     pub event: Option<&'a EventEnvelope>,
+    /// Release the lease with this write: the booking comes to rest and its driver is done.
+    pub end_lease: bool,
 }
 
 #[async_trait]

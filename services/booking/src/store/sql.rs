@@ -13,10 +13,13 @@ pub(crate) const INSERT_BOOKING: &str = "INSERT INTO bookings (id, user_id, show
      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
      $14, $15, $16, $17, $18, $19, $20)";
 
-/// A saga step's state change, only while `$14` holds the lease; `$12` is the time.
+/// A saga step's state change, only while `$14` holds the lease; `$12` is the time; `$15`
+/// true releases the lease with it.
 pub(crate) const UPDATE_BOOKING: &str = "UPDATE bookings SET hold_id = $1, seats = $2, \
      status = $3, step = $4, closing_status = $5, total_amount = $6, currency = $7, \
-     hold_expires_at = $8, attempt = $9, client_key = $10, payment_id = $11, updated_at = $12 \
+     hold_expires_at = $8, attempt = $9, client_key = $10, payment_id = $11, updated_at = $12, \
+     lease_owner = CASE WHEN $15 THEN NULL ELSE lease_owner END, \
+     lease_until = CASE WHEN $15 THEN NULL ELSE lease_until END \
      WHERE id = $13 AND lease_owner = $14";
 
 /// INSERT_BOOKING and its first saga_log line (`$21`–`$24`) as one statement (PostgreSQL).
@@ -29,13 +32,13 @@ pub(crate) static INSERT_BOOKING_LOGGED: std::sync::LazyLock<String> =
         )
     });
 
-/// UPDATE_BOOKING and its saga_log line (`$15`–`$18`) as one statement (PostgreSQL): the line
+/// UPDATE_BOOKING and its saga_log line (`$16`–`$19`) as one statement (PostgreSQL): the line
 /// is inserted only if the lease-guarded UPDATE matched, so one row affected means both.
 pub(crate) static UPDATE_BOOKING_LOGGED: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| {
         format!(
             "WITH saved AS ({UPDATE_BOOKING} RETURNING id) INSERT INTO saga_log \
-             (id, booking_id, step, phase, detail, at) SELECT $15, id, $16, $17, $18, $12 \
+             (id, booking_id, step, phase, detail, at) SELECT $16, id, $17, $18, $19, $12 \
              FROM saved"
         )
     });
@@ -144,11 +147,12 @@ macro_rules! booking_store_impl {
                 .bind(b.updated_at))
         }
 
-        /// Binds `$1`–`$14` of `UPDATE_BOOKING`.
+        /// Binds `$1`–`$15` of `UPDATE_BOOKING`.
         fn bind_booking_update<'q>(
             query: BookingQuery<'q>,
             b: &crate::store::Booking,
             owner: uuid::Uuid,
+            end_lease: bool,
         ) -> Result<BookingQuery<'q>, crate::store::StoreError> {
             use crate::store::sql::json;
             Ok(query
@@ -165,7 +169,8 @@ macro_rules! booking_store_impl {
                 .bind(b.payment_id)
                 .bind(chrono::Utc::now())
                 .bind(b.id)
-                .bind(owner))
+                .bind(owner)
+                .bind(end_lease))
         }
 
         async fn log_entry(
@@ -259,7 +264,7 @@ macro_rules! booking_store_impl {
                     change.event.is_none(),
                     $one_statement,
                 ) {
-                    let logged = bind_booking_update(sqlx::query(&**UPDATE_BOOKING_LOGGED), b, owner)?
+                    let logged = bind_booking_update(sqlx::query(&**UPDATE_BOOKING_LOGGED), b, owner, change.end_lease)?
                         .bind(uuid::Uuid::now_v7())
                         .bind(&entry.step)
                         .bind(entry.phase)
@@ -272,7 +277,7 @@ macro_rules! booking_store_impl {
                     return Ok(());
                 }
                 let mut tx = begin_write(&self.pool).await?;
-                let updated = bind_booking_update(sqlx::query(UPDATE_BOOKING), b, owner)?
+                let updated = bind_booking_update(sqlx::query(UPDATE_BOOKING), b, owner, change.end_lease)?
                     .execute(&mut *tx)
                     .await?;
                 if updated.rows_affected() != 1 {
