@@ -54,6 +54,12 @@ impl Default for PoolSettings {
     }
 }
 
+/// The most connections a SQLite pool opens, whatever the settings ask for (their defaults
+/// are sized for PostgreSQL). SQLite runs one writer at a time and its readers on this
+/// process's cores; more connections only queue there, while each keeps its own page cache
+/// (up to 2 MB) and a thread: 16 per store cost the embedded process ~50 MB under the rush.
+const SQLITE_MAX_CONNECTIONS: u32 = 4;
+
 /// How long a SQLite writer waits for the write lock before giving up. Writers are serialised
 /// by SQLite, so under a burst they queue here instead of failing.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,7 +90,7 @@ impl Database {
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
-                .max_connections(settings.max_connections)
+                .max_connections(settings.max_connections.min(SQLITE_MAX_CONNECTIONS))
                 .acquire_timeout(settings.acquire_timeout.max(SQLITE_BUSY_TIMEOUT))
                 .connect_with(options)
                 .await?;

@@ -1,8 +1,10 @@
 //! Forwarding one request to an upstream over hyper's pooled client, bodies streamed both ways.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::header::{self, HeaderValue};
 use axum::http::{StatusCode, Uri, Version};
@@ -11,7 +13,8 @@ use boxoffice_auth::Caller;
 use boxoffice_http::CancellationToken;
 use boxoffice_telemetry::TraceContext;
 use boxoffice_telemetry::trace_context::TRACEPARENT;
-use http_body_util::{LengthLimitError, Limited};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -21,7 +24,8 @@ use crate::headers::{self, Origin};
 use crate::settings::Settings;
 use crate::tunnel;
 
-type UpstreamClient = Client<HttpConnector, Limited<Body>>;
+type UpstreamBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+type UpstreamClient = Client<HttpConnector, UpstreamBody>;
 
 /// One upstream service: a name for logs and metrics, and its base URL.
 #[derive(Debug, Clone)]
@@ -70,7 +74,13 @@ impl Upstream {
 }
 
 pub struct Proxy {
+    /// Plain requests: HTTP/2 without TLS (prior knowledge), so every request to one upstream
+    /// shares one connection. With HTTP/1.1 each request in flight held a connection of its
+    /// own on both sides, and their buffers: 500 customers in a rush meant 1,000 more sockets
+    /// and ~100 KB per customer in the embedded process (docs/BENCHMARKS.md).
     client: UpstreamClient,
+    /// Upgrades (WebSocket subscriptions) need HTTP/1.1's `Connection: upgrade`.
+    upgrade_client: UpstreamClient,
     timeout: Duration,
     max_body: usize,
     shutdown: CancellationToken,
@@ -83,9 +93,14 @@ impl Proxy {
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
+            .http2_only(true)
+            .build(connector.clone());
+        let upgrade_client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
         Self {
             client,
+            upgrade_client,
             timeout: settings.upstream_timeout(),
             max_body: settings.max_body_bytes,
             shutdown,
@@ -107,6 +122,12 @@ impl Proxy {
             });
         }
         let upgrade = upgrade_protocol(&request);
+        let cut = Arc::new(AtomicBool::new(false));
+        let version = if upgrade.is_some() {
+            Version::HTTP_11
+        } else {
+            Version::HTTP_2
+        };
         let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
         let (parts, body) = request.into_parts();
 
@@ -141,12 +162,18 @@ impl Proxy {
         let mut outbound = Request::builder()
             .method(parts.method)
             .uri(uri)
-            .version(Version::HTTP_11)
-            .body(Limited::new(body, self.max_body))
+            .version(version)
+            .body(self.limited(body, cut.clone()))
             .map_err(|e| bad_gateway(e.to_string()))?;
         *outbound.headers_mut() = headers;
 
-        let mut response = self.send(upstream, outbound).await?;
+        let sent = self.send(upstream, outbound).await;
+        if cut.load(Ordering::Acquire) {
+            return Err(ProxyError::BodyTooLarge {
+                limit: self.max_body,
+            });
+        }
+        let mut response = sent?;
         if response.status() == StatusCode::SWITCHING_PROTOCOLS {
             let Some(client_upgrade) = client_upgrade else {
                 return Err(bad_gateway(
@@ -171,9 +198,14 @@ impl Proxy {
     async fn send(
         &self,
         upstream: &Upstream,
-        outbound: hyper::Request<Limited<Body>>,
+        outbound: hyper::Request<UpstreamBody>,
     ) -> Result<hyper::Response<hyper::body::Incoming>, ProxyError> {
-        match tokio::time::timeout(self.timeout, self.client.request(outbound)).await {
+        let client = if outbound.version() == Version::HTTP_11 {
+            &self.upgrade_client
+        } else {
+            &self.client
+        };
+        match tokio::time::timeout(self.timeout, client.request(outbound)).await {
             Err(_) => Err(ProxyError::Timeout {
                 upstream: upstream.name,
                 after: self.timeout,
@@ -193,11 +225,26 @@ impl Proxy {
         }
     }
 
+    /// `body`, cut off with an error at `max_body` bytes; `cut` tells afterwards whether it
+    /// was. Over HTTP/2 the error does not come back with the answer (the stream is reset and
+    /// the upstream's reaction is what returns), so the flag is how a 413 is told from a 502.
+    fn limited(&self, body: Body, cut: Arc<AtomicBool>) -> UpstreamBody {
+        Limited::new(body, self.max_body)
+            .map_err(move |e| {
+                if e.is::<LengthLimitError>() {
+                    cut.store(true, Ordering::Release);
+                }
+                e
+            })
+            .boxed_unsync()
+    }
+
     /// The upstream's own liveness, for the gateway's `/readyz`.
     pub async fn healthz(&self, upstream: &Upstream) -> Result<(), String> {
         let uri = upstream.uri_for("/healthz").map_err(|e| e.to_string())?;
         let request = Request::get(uri)
-            .body(Limited::new(Body::empty(), self.max_body))
+            .version(Version::HTTP_2)
+            .body(self.limited(Body::empty(), Arc::default()))
             .map_err(|e| e.to_string())?;
         let response = self
             .send(upstream, request)

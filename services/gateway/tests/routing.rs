@@ -33,6 +33,8 @@ async fn each_public_path_reaches_its_upstream_with_path_and_query_intact() {
         let seen = json(response).await;
         assert_eq!(seen["service"], service, "{path}");
         assert_eq!(seen["uri"], path, "{path}");
+        // Plain requests share one HTTP/2 connection per upstream (ADR 0402).
+        assert_eq!(seen["version"], "HTTP/2.0", "{path}");
     }
     assert_eq!(backends.users.hits(), 4);
     assert_eq!(backends.booking.hits(), 1);

@@ -40,7 +40,9 @@ pub struct Settings {
     pub signing_key_file: Option<PathBuf>,
     /// Where a generated key (and the previous one after a rotation) is kept.
     pub key_dir: PathBuf,
-    /// How many argon2 hashes may run at once.
+    /// How many argon2 hashes may run at once. Each is pure CPU and takes 19 MiB while it
+    /// runs, so more than one per core buys no throughput, only memory: the default is the
+    /// number of cores.
     pub max_concurrent_hashes: usize,
     pub shutdown_grace_secs: u64,
 }
@@ -57,7 +59,7 @@ impl Default for Settings {
             signing_key: Secret::default(),
             signing_key_file: None,
             key_dir: PathBuf::from("boxoffice-data/keys"),
-            max_concurrent_hashes: 4,
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
             shutdown_grace_secs: 10,
         }
     }

@@ -97,8 +97,10 @@ fn describe(service: &str, request: &Request) -> Value {
     json!({
         "service": service,
         "method": request.method().as_str(),
-        "uri": request.uri().to_string(),
+        // The path and query as sent: over HTTP/2 the URI also carries scheme and authority.
+        "uri": request.uri().path_and_query().map_or("/", |p| p.as_str()),
         "headers": headers,
+        "version": format!("{:?}", request.version()),
     })
 }
 
