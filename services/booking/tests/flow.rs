@@ -318,6 +318,49 @@ fn seat_status(answer: &Value, seat: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A kept seat map refuses seats this instance just saw taken, with nothing written for the
+/// refused attempt; seats it shows free still go to the cinema service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_seat_taken_through_this_instance_is_refused_before_anything_is_written() {
+    let cluster = Cluster::start(Engine::Postgres).await;
+    let seeded = cluster.seed(2, 5, FUTURE_SHOW).await;
+    let (bus, _) = memory_bus().await;
+    let db = database_url(Engine::Postgres).await;
+    let mut settings = cluster.booking_settings(&db);
+    settings.seat_map_cache_ms = 60_000;
+    let booking = Booking::start(&cluster, settings, bus, Faults::default()).await;
+    let url = booking.url();
+    let (_, ada) = cluster.customer("Ada").await;
+    let (_, bob) = cluster.customer("Bob").await;
+    let map = "query($id: ID!) { showtime(id: $id) { seatMap { rows { seats { id status } } } } }";
+    let answer = gql(&url, None, map, json!({"id": seeded.showtime_id})).await;
+    assert_eq!(seat_status(&answer, "A-2"), "AVAILABLE", "{answer}");
+
+    let created = create_booking(&url, &ada, &seeded.showtime_id, &["A-1", "A-2"]).await;
+    assert!(created["errors"].is_null(), "{created}");
+    let refused = create_booking(&url, &bob, &seeded.showtime_id, &["A-2", "A-3"]).await;
+    assert_eq!(
+        error_code(&refused).as_deref(),
+        Some("SEATS_UNAVAILABLE"),
+        "{refused}"
+    );
+    assert_eq!(refused["errors"][0]["extensions"]["seats"], json!(["A-2"]));
+    let pool = sqlx::PgPool::connect(&db).await.expect("booking database");
+    let (bookings, log_lines): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM bookings), (SELECT count(*) FROM saga_log)")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(bookings, 1, "the refused attempt wrote no booking");
+    assert_eq!(log_lines, 2, "only Ada's holding started and done");
+
+    // The map refuses only what it shows taken: a free seat is still booked.
+    let other = create_booking(&url, &bob, &seeded.showtime_id, &["A-3"]).await;
+    assert!(other["errors"].is_null(), "{other}");
+    let answer = gql(&url, None, map, json!({"id": seeded.showtime_id})).await;
+    assert_eq!(seat_status(&answer, "A-3"), "HELD", "{answer}");
+}
+
 /// Seat maps (and whole answers showing them) are reused between requests: a customer must
 /// still see their own hold and sale on the very next read, and a personal answer must never
 /// be given to somebody else.

@@ -324,6 +324,38 @@ impl CinemaClient {
         }
     }
 
+    /// The hold's seats now have `status`: written into the kept map of its showtime, so
+    /// the next read shows it without asking the cinema service.
+    fn seats_now(&self, hold: &pb::Hold, status: pb::SeatStatus) {
+        let Ok(showtime_id) = Uuid::parse_str(&hold.showtime_id) else {
+            return;
+        };
+        self.seat_maps.patch(showtime_id, |map| {
+            let map = Arc::make_mut(map);
+            for seat in map.rows.iter_mut().flat_map(|row| row.seats.iter_mut()) {
+                if hold.seat_ids.contains(&seat.id) {
+                    seat.status = status as i32;
+                }
+            }
+        });
+    }
+
+    /// Of `seat_ids`, those the showtime's kept map shows as taken (held or sold), when a
+    /// fresh map is kept; never asks the cinema service. A booking for them would be refused
+    /// by the cinema anyway unless the map is out of date (see [`SeatMapCache`]).
+    pub fn known_taken(&self, showtime_id: Uuid, seat_ids: &[String]) -> Vec<String> {
+        let Some(map) = self.seat_maps.fresh(showtime_id) else {
+            return Vec::new();
+        };
+        let available = pb::SeatStatus::Available as i32;
+        map.rows
+            .iter()
+            .flat_map(|row| row.seats.iter())
+            .filter(|seat| seat.status != available && seat_ids.contains(&seat.id))
+            .map(|seat| seat.id.clone())
+            .collect()
+    }
+
     pub async fn hold(
         &self,
         showtime_id: Uuid,
@@ -342,8 +374,11 @@ impl CinemaClient {
                 async move { c.hold_seats(request(r, t)).await }
             })
             .await;
-        // Granted or refused, the map this customer picked from is out of date now.
-        self.seat_maps.invalidate(showtime_id);
+        match &held {
+            Ok(hold) => self.seats_now(hold, pb::SeatStatus::Held),
+            // Refused: the map this customer picked from was out of date.
+            Err(_) => self.seat_maps.invalidate(showtime_id),
+        }
         held
     }
 
@@ -356,7 +391,7 @@ impl CinemaClient {
                 c.confirm_hold(request(r, t)).await
             })
             .await?;
-        self.seats_changed(&hold.showtime_id);
+        self.seats_now(&hold, pb::SeatStatus::Sold);
         Ok(hold)
     }
 

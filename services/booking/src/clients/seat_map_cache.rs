@@ -3,8 +3,9 @@
 //!
 //! Freshness rules (docs/adr/0502-booking-read-caches.md):
 //! - a map is served at most `ttl` after it was fetched;
-//! - every hold, confirm or release this instance makes invalidates its showtime's map at
-//!   once, so a customer always sees their own booking on the next read;
+//! - every hold or confirm this instance makes is written into the kept map at once (the seats
+//!   it took become HELD or SOLD), and every refused hold or release invalidates the map, so a
+//!   customer always sees their own booking on the next read;
 //! - a fetch that overlapped such a change is answered but not kept (a generation counter
 //!   tells), so a map from before a change cannot outlive it.
 //!
@@ -125,6 +126,53 @@ impl<V: Clone> SeatMapCache<V> {
             .map(|slot| slot.generation.load(Ordering::Acquire))
     }
 
+    /// The kept map if it is fresh, without fetching: what this instance knows right now.
+    pub fn fresh(&self, showtime: Uuid) -> Option<V> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&showtime)?
+            .clone();
+        let generation = slot.generation.load(Ordering::Acquire);
+        let kept = slot.map.lock().unwrap_or_else(|p| p.into_inner());
+        match kept.as_ref() {
+            Some((fetched_at, kept_generation, map))
+                if *kept_generation == generation && fetched_at.elapsed() < self.ttl =>
+            {
+                Some(map.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// The showtime's seats changed through this instance in a way `change` can write into
+    /// the kept map: a valid kept map is updated and stays valid (it still ages from its
+    /// fetch); anything else is as [`Self::invalidate`]. Fetches that began before the change
+    /// are not kept, as with an invalidation.
+    pub fn patch(&self, showtime: Uuid, change: impl FnOnce(&mut V)) {
+        let slot = {
+            let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            match slots.get(&showtime) {
+                Some(slot) => slot.clone(),
+                None => return,
+            }
+        };
+        // The map's lock is held across the generation step, so a reader sees either the old
+        // generation (and then a map it will not trust) or the new one with the patched map.
+        let mut kept = slot.map.lock().unwrap_or_else(|p| p.into_inner());
+        let before = slot.generation.fetch_add(1, Ordering::AcqRel);
+        if let Some((_, kept_generation, map)) = kept.as_mut()
+            && *kept_generation == before
+        {
+            change(map);
+            *kept_generation = before + 1;
+        }
+    }
+
     /// The showtime's seats changed through this instance: the next read fetches.
     pub fn invalidate(&self, showtime: Uuid) {
         let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -200,6 +248,76 @@ mod tests {
         assert_eq!(reader.await.expect("reader"), Ok(1));
         let calls = AtomicUsize::new(0);
         assert_eq!(cache.get_or_fetch(id, || counting(&calls, 2)).await, Ok(2));
+    }
+
+    #[tokio::test]
+    async fn a_patched_map_is_served_changed_without_fetching_and_moves_the_generation() {
+        let cache = SeatMapCache::new(Duration::from_secs(60), 10);
+        let calls = AtomicUsize::new(0);
+        let id = Uuid::now_v7();
+        let (_, before) = cache
+            .get_or_fetch_tracked(id, || counting(&calls, 1))
+            .await
+            .expect("fetch");
+        cache.patch(id, |map| *map += 10);
+        assert_eq!(cache.fresh(id), Some(11));
+        let (map, after) = cache
+            .get_or_fetch_tracked(id, || counting(&calls, 2))
+            .await
+            .expect("read");
+        assert_eq!((map, calls.load(Ordering::SeqCst)), (11, 1));
+        assert_ne!(
+            before, after,
+            "answers built on the old map must not be reused"
+        );
+        assert_eq!(cache.generation(id), Some(after));
+    }
+
+    #[tokio::test]
+    async fn a_patch_does_not_revive_an_invalidated_map_and_a_fetch_it_overlapped_is_not_kept() {
+        let cache = Arc::new(SeatMapCache::new(Duration::from_secs(60), 10));
+        let calls = AtomicUsize::new(0);
+        let id = Uuid::now_v7();
+        cache.get_or_fetch(id, || counting(&calls, 1)).await.ok();
+        cache.invalidate(id);
+        cache.patch(id, |map| *map += 10);
+        assert_eq!(cache.fresh(id), None);
+
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+        let reader = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .get_or_fetch(id, || async move {
+                        let _ = started_tx.send(());
+                        let _ = release_rx.await;
+                        Ok::<_, ()>(5)
+                    })
+                    .await
+            })
+        };
+        started_rx.await.expect("fetch started");
+        cache.patch(id, |map| *map += 10);
+        release_tx.send(()).expect("release");
+        assert_eq!(reader.await.expect("reader"), Ok(5));
+        assert_eq!(
+            cache.fresh(id),
+            None,
+            "a map from before the change is not kept"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_map_is_fresh_only_within_its_ttl() {
+        let cache = SeatMapCache::new(Duration::from_millis(30), 10);
+        let calls = AtomicUsize::new(0);
+        let id = Uuid::now_v7();
+        assert_eq!(cache.fresh(id), None);
+        cache.get_or_fetch(id, || counting(&calls, 1)).await.ok();
+        assert_eq!(cache.fresh(id), Some(1));
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(cache.fresh(id), None);
     }
 
     #[tokio::test]
