@@ -340,20 +340,24 @@ impl CinemaClient {
         });
     }
 
-    /// Of `seat_ids`, those the showtime's kept map shows as taken (held or sold), when a
-    /// fresh map is kept; never asks the cinema service. A booking for them would be refused
-    /// by the cinema anyway unless the map is out of date (see [`SeatMapCache`]).
-    pub fn known_taken(&self, showtime_id: Uuid, seat_ids: &[String]) -> Vec<String> {
-        let Some(map) = self.seat_maps.fresh(showtime_id) else {
-            return Vec::new();
-        };
+    /// Claims `seat_ids` for a hold about to be asked for; refused with the seats in the way
+    /// when this instance knows them taken (its fresh seat map, or another of its requests
+    /// holding them now). Never asks the cinema service. Keep the claim until the hold's
+    /// outcome is known (see [`SeatMapCache::try_claim`]).
+    pub fn claim_seats(
+        &self,
+        showtime_id: Uuid,
+        seat_ids: &[String],
+    ) -> Result<super::seat_map_cache::Claim, Vec<String>> {
         let available = pb::SeatStatus::Available as i32;
-        map.rows
-            .iter()
-            .flat_map(|row| row.seats.iter())
-            .filter(|seat| seat.status != available && seat_ids.contains(&seat.id))
-            .map(|seat| seat.id.clone())
-            .collect()
+        self.seat_maps.try_claim(showtime_id, seat_ids, |map| {
+            map.rows
+                .iter()
+                .flat_map(|row| row.seats.iter())
+                .filter(|seat| seat.status != available && seat_ids.contains(&seat.id))
+                .map(|seat| seat.id.clone())
+                .collect()
+        })
     }
 
     pub async fn hold(

@@ -32,14 +32,15 @@ impl Saga {
         let showtime_id = parse_id(showtime_id)?;
         let seats = validate_seats(seat_ids, self.config.max_seats)?;
         // Seats this instance knows are taken (its fresh seat map, which shows its own holds
-        // and sales at once) are refused before anything is written: in an on-sale rush most
-        // attempts lose a race for a seat someone took a moment ago, and each cost a booking
-        // row, its log and a cinema transaction to learn that. Only refusals come from the
-        // map; every hold is still decided by the cinema service.
-        let taken = self.cinema.known_taken(showtime_id, &seats);
-        if !taken.is_empty() {
-            return Err(SagaError::SeatsUnavailable(taken));
-        }
+        // and sales at once, or another of its requests holding them right now) are refused
+        // before anything is written: in an on-sale rush most attempts lose a race for a seat
+        // someone took a moment ago, and each cost a booking row, its log and a cinema
+        // transaction to learn that. Only refusals come from here; every hold is still decided
+        // by the cinema service. The claim lasts until this request's hold is settled.
+        let _claim = self
+            .cinema
+            .claim_seats(showtime_id, &seats)
+            .map_err(SagaError::SeatsUnavailable)?;
         let account = self.users.account(caller.user_id, token).await?;
         if account.id != caller.user_id {
             return Err(SagaError::Unauthenticated);
