@@ -27,7 +27,7 @@ use crate::clients::CinemaClient;
 use crate::saga::Saga;
 use errors::{BAD_USER_INPUT, INTERNAL, coded, unauthenticated};
 use loaders::{CinemaLoader, MovieLoader, MovieShowtimesLoader, ShowtimeLoader};
-use response_cache::{ResponseCache, Tracker};
+use response_cache::{Lookup, ResponseCache, Tracker, Turn};
 
 pub use mutation::Mutation;
 pub use query::Query;
@@ -162,11 +162,21 @@ async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Bod
         let message = format!("the request is larger than {} bytes", app.max_query_bytes);
         return error_response(StatusCode::PAYLOAD_TOO_LARGE, BAD_USER_INPUT, &message);
     };
-    if let Some(answer) = app
-        .responses
-        .get(&bytes, |showtime| app.cinema.seat_map_generation(showtime))
-    {
-        return json_answer(answer);
+    let generation_of = |showtime| app.cinema.seat_map_generation(showtime);
+    let mut leading = None;
+    match app.responses.lookup(&bytes, generation_of) {
+        Lookup::Current(answer) => return json_answer(answer),
+        Lookup::Unknown => {}
+        Lookup::OutOfDate => match app.responses.turn(&bytes) {
+            Turn::Lead(lead) => leading = Some(lead),
+            Turn::Follow(mut done) => {
+                // Errs (and so returns) once the leader is done, whatever it found.
+                let _ = done.changed().await;
+                if let Some(answer) = app.responses.get(&bytes, generation_of) {
+                    return json_answer(answer);
+                }
+            }
+        },
     }
     let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
@@ -222,6 +232,7 @@ async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Bod
     if response.errors.is_empty() {
         app.responses.put(bytes, &tracker, started, answer.clone());
     }
+    drop(leading);
     json_answer(answer)
 }
 

@@ -13,11 +13,19 @@
 //! A kept answer is served while it is younger than the seat-map time (250 ms by default) and
 //! every seat map it showed still has the generation it was read at, so a change made through
 //! this instance shows on the next read, exactly as with the seat-map cache itself.
+//!
+//! When a kept answer has gone out of date, one request computes the new one and identical
+//! requests arriving meanwhile wait for it ([`ResponseCache::turn`]) instead of each running
+//! the executor: in a rush every hold retires the hot seat map's answer, and hundreds of
+//! readers rendered the same ~500 seats side by side. A follower takes the new answer only if
+//! it is current when the follower gets it; otherwise it computes its own. Bodies never seen
+//! with a keepable answer (personal queries, mutations) never wait for each other.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 use axum::body::Bytes;
 use uuid::Uuid;
@@ -64,6 +72,46 @@ struct Entry {
 pub struct ResponseCache {
     ttl: Duration,
     entries: Mutex<HashMap<Bytes, Entry>>,
+    /// Bodies whose new answer is being computed; dropping the sender wakes the followers.
+    computing: Mutex<HashMap<Bytes, watch::Sender<()>>>,
+}
+
+/// What a request found for its body.
+#[derive(Debug)]
+pub enum Lookup {
+    /// A current answer: send it.
+    Current(Bytes),
+    /// A keepable answer that went out of date: worth computing once for everybody.
+    OutOfDate,
+    /// Nothing kept (never seen, personal, or the cache is off): compute.
+    Unknown,
+}
+
+/// Whether this request computes the body's new answer or waits for the one that does.
+#[derive(Debug)]
+pub enum Turn<'a> {
+    /// Compute and keep it; followers wake when this is dropped.
+    Lead(Leading<'a>),
+    /// Wait for the leader: `changed()` returns (with an error) once it is done.
+    Follow(watch::Receiver<()>),
+}
+
+/// The leader's turn; ends (waking followers) when dropped, after the answer was kept.
+#[derive(Debug)]
+pub struct Leading<'a> {
+    cache: &'a ResponseCache,
+    body: Bytes,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        let mut computing = self
+            .cache
+            .computing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        computing.remove(&self.body);
+    }
 }
 
 impl ResponseCache {
@@ -72,23 +120,51 @@ impl ResponseCache {
         Self {
             ttl,
             entries: Mutex::new(HashMap::new()),
+            computing: Mutex::new(HashMap::new()),
         }
     }
 
     /// The kept answer to exactly this request body, if it is still current: `generation_of`
     /// tells a showtime's seat-map generation now (`CinemaClient::seat_map_generation`).
     pub fn get(&self, body: &[u8], generation_of: impl Fn(Uuid) -> Option<u64>) -> Option<Bytes> {
+        match self.lookup(body, generation_of) {
+            Lookup::Current(answer) => Some(answer),
+            Lookup::OutOfDate | Lookup::Unknown => None,
+        }
+    }
+
+    /// [`Self::get`], telling an answer that went out of date from none at all.
+    pub fn lookup(&self, body: &[u8], generation_of: impl Fn(Uuid) -> Option<u64>) -> Lookup {
         if self.ttl.is_zero() || body.len() > MAX_KEY_BYTES {
-            return None;
+            return Lookup::Unknown;
         }
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.get(body)?;
+        let Some(entry) = entries.get(body) else {
+            return Lookup::Unknown;
+        };
         let current = entry.computed_at.elapsed() < self.ttl
             && entry
                 .seat_maps
                 .iter()
                 .all(|(showtime, generation)| generation_of(*showtime) == Some(*generation));
-        current.then(|| entry.answer.clone())
+        if current {
+            Lookup::Current(entry.answer.clone())
+        } else {
+            Lookup::OutOfDate
+        }
+    }
+
+    /// Leads the computation of `body`'s new answer, or follows the request already doing it.
+    pub fn turn(&self, body: &Bytes) -> Turn<'_> {
+        let mut computing = self.computing.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(leader) = computing.get(body) {
+            return Turn::Follow(leader.subscribe());
+        }
+        computing.insert(body.clone(), watch::Sender::new(()));
+        Turn::Lead(Leading {
+            cache: self,
+            body: body.clone(),
+        })
     }
 
     /// Keeps `answer` for `body` if `tracker` found nothing personal in it. `started` is when
@@ -220,6 +296,44 @@ mod tests {
             answer("x"),
         );
         assert_eq!(off.get(QUERY, |_| Some(0)), None);
+    }
+
+    #[tokio::test]
+    async fn one_request_recomputes_an_out_of_date_answer_while_identical_ones_wait_for_it() {
+        let cache = ResponseCache::new(Duration::from_secs(60));
+        let id = Uuid::now_v7();
+        let body = Bytes::from_static(QUERY);
+        cache.put(body.clone(), &showing(id, 1), Instant::now(), answer("old"));
+        assert!(matches!(
+            cache.lookup(QUERY, |_| Some(1)),
+            Lookup::Current(_)
+        ));
+        assert!(matches!(
+            cache.lookup(QUERY, |_| Some(2)),
+            Lookup::OutOfDate
+        ));
+        assert!(matches!(cache.lookup(b"{}", |_| Some(2)), Lookup::Unknown));
+
+        let Turn::Lead(leading) = cache.turn(&body) else {
+            panic!("the first request leads");
+        };
+        let Turn::Follow(mut done) = cache.turn(&body) else {
+            panic!("an identical request follows");
+        };
+        let waiting = tokio::spawn(async move { done.changed().await.is_err() });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "the follower waits for the leader");
+        cache.put(body.clone(), &showing(id, 2), Instant::now(), answer("new"));
+        drop(leading);
+        assert!(
+            waiting.await.expect("follower"),
+            "woken when the leader is done"
+        );
+        assert_eq!(cache.get(QUERY, |_| Some(2)), Some(answer("new")));
+        assert!(
+            matches!(cache.turn(&body), Turn::Lead(_)),
+            "the next change has a new leader"
+        );
     }
 
     #[test]
