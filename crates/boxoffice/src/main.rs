@@ -16,21 +16,23 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// bindings do not name it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Gives memory freed back to the OS at once instead of after mimalloc's default second. The
-/// delay is only acted on when the freeing thread next allocates, so memory freed by threads
-/// that then sit idle (the blocking pool after a burst of password hashes, at 19 MiB each)
-/// stayed resident: 30–50 MB of the embedded process's peak under the rush, at no measurable
-/// cost in throughput when purged at once (docs/BENCHMARKS.md). `MIMALLOC_PURGE_DELAY` in the
-/// environment still decides when set.
-fn purge_freed_memory_at_once() {
+/// How soon mimalloc gives freed memory back to the OS, in milliseconds (its own default is
+/// 1,000, and arenas wait ten times that). Memory freed by threads that then sit idle (the
+/// blocking pool after a burst of password hashes, at 19 MiB each) stayed resident: 30–50 MB
+/// of the embedded process's peak under the rush. Giving it back at once (0) kept the peak
+/// lowest but cost ~30 % of the read throughput in page faults; 10 ms keeps the rush under
+/// 170 MB at a smaller cost (docs/BENCHMARKS.md). `MIMALLOC_PURGE_DELAY` still decides when set.
+const PURGE_DELAY_MS: std::ffi::c_long = 10;
+
+fn purge_freed_memory_soon() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets one integer option; mimalloc allows options to be set at any time.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
     }
 }
 
 fn main() -> std::process::ExitCode {
-    purge_freed_memory_at_once();
+    purge_freed_memory_soon();
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -65,10 +67,11 @@ mod tests {
             let before = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
             assert_eq!(before, 1000);
         }
-        purge_freed_memory_at_once();
+        purge_freed_memory_soon();
+        // SAFETY: reads one integer option.
         let after = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-            assert_eq!(after, 0);
+            assert_eq!(after, PURGE_DELAY_MS);
         }
     }
 }
