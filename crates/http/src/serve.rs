@@ -70,9 +70,11 @@ async fn accept(
             () = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
+                // A connection that died before it was accepted: only that one is lost.
+                Err(e) if is_connection_error(&e) => continue,
                 Err(e) => {
-                    // Out of file descriptors or a connection reset before it was accepted:
-                    // the listener itself is fine, so keep serving after a breath.
+                    // Out of file descriptors, say: the listener itself is fine, so keep
+                    // serving after a breath instead of spinning.
                     tracing::warn!(error = %e, "accepting a connection failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
@@ -102,6 +104,15 @@ async fn accept(
     drop(listener);
     connections.shutdown().await;
     Ok(())
+}
+
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
 }
 
 fn flatten(joined: Result<io::Result<()>, tokio::task::JoinError>) -> io::Result<()> {

@@ -24,6 +24,9 @@ use crate::headers::{self, Origin};
 use crate::settings::Settings;
 use crate::tunnel;
 
+/// HTTP/2 flow-control window of the connection to each upstream (see `Proxy::new`).
+const UPSTREAM_CONNECTION_WINDOW: u32 = 64 * 1024 * 1024;
+
 type UpstreamBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 type UpstreamClient = Client<HttpConnector, UpstreamBody>;
 
@@ -94,6 +97,11 @@ impl Proxy {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .http2_only(true)
+            // Every customer's answers from one upstream share this connection's flow-control
+            // window, and data a slow client has not taken yet stays counted against it: at
+            // hyper's 5 MB, ~75 clients leaving a large seat map unread would stall everyone.
+            // 64 MiB needs ~900 of them (and bounds what the gateway may buffer).
+            .http2_initial_connection_window_size(UPSTREAM_CONNECTION_WINDOW)
             .build(connector.clone());
         let upgrade_client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))

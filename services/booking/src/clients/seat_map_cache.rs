@@ -67,7 +67,14 @@ pub struct SeatMapCache<V> {
     ttl: Duration,
     capacity: usize,
     slots: Mutex<HashMap<Uuid, Arc<Slot<V>>>>,
+    /// Where the next new slot's generations start. Slots are dropped when the cache is full;
+    /// a showtime's new slot must not reuse generations an answer kept elsewhere recorded for
+    /// its old one, so each slot gets a range of its own.
+    next_slot: AtomicU64,
 }
+
+/// Generations one slot may count through before it reaches the next slot's range.
+const GENERATIONS_PER_SLOT: u64 = 1 << 32;
 
 impl<V: Clone> SeatMapCache<V> {
     /// A zero `ttl` turns the cache off: every read fetches.
@@ -76,6 +83,7 @@ impl<V: Clone> SeatMapCache<V> {
             ttl,
             capacity: capacity.max(1),
             slots: Mutex::new(HashMap::new()),
+            next_slot: AtomicU64::new(0),
         }
     }
 
@@ -89,7 +97,10 @@ impl<V: Clone> SeatMapCache<V> {
             .entry(showtime)
             .or_insert_with(|| {
                 Arc::new(Slot {
-                    generation: AtomicU64::new(0),
+                    generation: AtomicU64::new(
+                        self.next_slot
+                            .fetch_add(GENERATIONS_PER_SLOT, Ordering::Relaxed),
+                    ),
                     map: Mutex::new(None),
                     claimed: Claimed::default(),
                 })
@@ -449,6 +460,29 @@ mod tests {
         let wanted = vec!["C-1".to_owned()];
         let _first = cache.try_claim(id, &wanted, |_| Vec::new()).expect("claim");
         assert!(cache.try_claim(id, &wanted, |_| Vec::new()).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_showtime_dropped_for_room_comes_back_with_generations_it_never_had() {
+        let cache = SeatMapCache::new(Duration::from_secs(60), 1);
+        let calls = AtomicUsize::new(0);
+        let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+        let (_, before) = cache
+            .get_or_fetch_tracked(first, || counting(&calls, 1))
+            .await
+            .expect("fetch");
+        cache
+            .get_or_fetch(second, || counting(&calls, 2))
+            .await
+            .ok();
+        let (_, after) = cache
+            .get_or_fetch_tracked(first, || counting(&calls, 3))
+            .await
+            .expect("fetch");
+        assert_ne!(
+            before, after,
+            "an answer kept for the old slot must not match"
+        );
     }
 
     #[tokio::test]

@@ -170,8 +170,9 @@ async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Bod
         Lookup::OutOfDate => match app.responses.turn(&bytes) {
             Turn::Lead(lead) => leading = Some(lead),
             Turn::Follow(mut done) => {
-                // Errs (and so returns) once the leader is done, whatever it found.
-                let _ = done.changed().await;
+                // Errs (and so returns) once the leader is done, whatever it found; a leader
+                // stuck on a slow dependency is not waited for longer than an answer lives.
+                let _ = tokio::time::timeout(app.cinema.seat_map_ttl(), done.changed()).await;
                 if let Some(answer) = app.responses.get(&bytes, generation_of) {
                     return json_answer(answer);
                 }

@@ -31,16 +31,6 @@ impl Saga {
     ) -> Result<Booking, SagaError> {
         let showtime_id = parse_id(showtime_id)?;
         let seats = validate_seats(seat_ids, self.config.max_seats)?;
-        // Seats this instance knows are taken (its fresh seat map, which shows its own holds
-        // and sales at once, or another of its requests holding them right now) are refused
-        // before anything is written: in an on-sale rush most attempts lose a race for a seat
-        // someone took a moment ago, and each cost a booking row, its log and a cinema
-        // transaction to learn that. Only refusals come from here; every hold is still decided
-        // by the cinema service. The claim lasts until this request's hold is settled.
-        let _claim = self
-            .cinema
-            .claim_seats(showtime_id, &seats)
-            .map_err(SagaError::SeatsUnavailable)?;
         let account = self.users.account(caller.user_id, token).await?;
         if account.id != caller.user_id {
             return Err(SagaError::Unauthenticated);
@@ -69,6 +59,16 @@ impl Saga {
             created_at: now,
             updated_at: now,
         };
+        // Seats this instance knows are taken (its fresh seat map, which shows its own holds
+        // and sales at once, or another of its requests holding them right now) are refused
+        // before anything is written: in an on-sale rush most attempts lose a race for a seat
+        // someone took a moment ago, and each cost a booking row, its log and a cinema
+        // transaction to learn that. Only refusals come from here; every hold is still decided
+        // by the cinema service. The claim lasts until this request's hold is settled.
+        let _claim = self
+            .cinema
+            .claim_seats(showtime_id, &booking.seat_ids)
+            .map_err(SagaError::SeatsUnavailable)?;
         let lease = Lease::new(Uuid::now_v7());
         let log = LogEntry::new(SagaStep::Holding, "started", None);
         self.store
