@@ -318,21 +318,57 @@ fn seat_status(answer: &Value, seat: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The seat-map query of the cache tests: statuses only.
+const SEAT_MAP: &str =
+    "query($id: ID!) { showtime(id: $id) { seatMap { rows { seats { id status } } } } }";
+
+/// A booking service on PostgreSQL whose seat maps are kept for a minute: long enough that
+/// only a change through this instance, not expiry, can explain a fresh answer. Two customers.
+struct Kept {
+    _cluster: Cluster,
+    seeded: Seeded,
+    db: String,
+    booking: Booking,
+    ada: String,
+    bob: String,
+}
+
+impl Kept {
+    async fn start() -> Self {
+        let cluster = Cluster::start(Engine::Postgres).await;
+        let seeded = cluster.seed(2, 5, FUTURE_SHOW).await;
+        let (bus, _) = memory_bus().await;
+        let db = database_url(Engine::Postgres).await;
+        let mut settings = cluster.booking_settings(&db);
+        settings.seat_map_cache_ms = 60_000;
+        let booking = Booking::start(&cluster, settings, bus, Faults::default()).await;
+        let (_, ada) = cluster.customer("Ada").await;
+        let (_, bob) = cluster.customer("Bob").await;
+        Self {
+            _cluster: cluster,
+            seeded,
+            db,
+            booking,
+            ada,
+            bob,
+        }
+    }
+}
+
 /// A kept seat map refuses seats this instance just saw taken, with nothing written for the
 /// refused attempt; seats it shows free still go to the cinema service.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_seat_taken_through_this_instance_is_refused_before_anything_is_written() {
-    let cluster = Cluster::start(Engine::Postgres).await;
-    let seeded = cluster.seed(2, 5, FUTURE_SHOW).await;
-    let (bus, _) = memory_bus().await;
-    let db = database_url(Engine::Postgres).await;
-    let mut settings = cluster.booking_settings(&db);
-    settings.seat_map_cache_ms = 60_000;
-    let booking = Booking::start(&cluster, settings, bus, Faults::default()).await;
+    let Kept {
+        _cluster,
+        seeded,
+        db,
+        booking,
+        ada,
+        bob,
+    } = Kept::start().await;
     let url = booking.url();
-    let (_, ada) = cluster.customer("Ada").await;
-    let (_, bob) = cluster.customer("Bob").await;
-    let map = "query($id: ID!) { showtime(id: $id) { seatMap { rows { seats { id status } } } } }";
+    let map = SEAT_MAP;
     let answer = gql(&url, None, map, json!({"id": seeded.showtime_id})).await;
     assert_eq!(seat_status(&answer, "A-2"), "AVAILABLE", "{answer}");
 
@@ -366,18 +402,16 @@ async fn a_seat_taken_through_this_instance_is_refused_before_anything_is_writte
 /// be given to somebody else.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kept_answers_show_a_booking_at_once_and_are_never_shared_when_personal() {
-    let cluster = Cluster::start(Engine::Postgres).await;
-    let seeded = cluster.seed(2, 5, FUTURE_SHOW).await;
-    let (bus, _) = memory_bus().await;
-    let db = database_url(Engine::Postgres).await;
-    let mut settings = cluster.booking_settings(&db);
-    // Long enough that only invalidation, not expiry, can explain a fresh answer.
-    settings.seat_map_cache_ms = 60_000;
-    let booking = Booking::start(&cluster, settings, bus, Faults::default()).await;
+    let Kept {
+        _cluster,
+        seeded,
+        db: _,
+        booking,
+        ada,
+        bob,
+    } = Kept::start().await;
     let url = booking.url();
-    let (_, ada) = cluster.customer("Ada").await;
-    let (_, bob) = cluster.customer("Bob").await;
-    let map = "query($id: ID!) { showtime(id: $id) { seatMap { rows { seats { id status } } } } }";
+    let map = SEAT_MAP;
     let vars = json!({"id": seeded.showtime_id});
 
     for _ in 0..3 {
