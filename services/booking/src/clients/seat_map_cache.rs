@@ -279,6 +279,36 @@ mod tests {
         async move { Ok(value) }
     }
 
+    /// A reader whose fetch has begun and waits for [`SlowFetch::finish`] to answer `value`.
+    struct SlowFetch {
+        release: tokio::sync::oneshot::Sender<()>,
+        reader: tokio::task::JoinHandle<Result<u32, ()>>,
+    }
+
+    impl SlowFetch {
+        async fn start(cache: &Arc<SeatMapCache<u32>>, id: Uuid, value: u32) -> Self {
+            let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+            let (release, release_rx) = tokio::sync::oneshot::channel::<()>();
+            let cache = cache.clone();
+            let reader = tokio::spawn(async move {
+                cache
+                    .get_or_fetch(id, || async move {
+                        let _ = started_tx.send(());
+                        let _ = release_rx.await;
+                        Ok::<_, ()>(value)
+                    })
+                    .await
+            });
+            started_rx.await.expect("fetch started");
+            Self { release, reader }
+        }
+
+        async fn finish(self) -> Result<u32, ()> {
+            self.release.send(()).expect("release");
+            self.reader.await.expect("reader")
+        }
+    }
+
     #[tokio::test]
     async fn a_fresh_map_is_served_without_fetching() {
         let cache = SeatMapCache::new(Duration::from_secs(60), 10);
@@ -314,24 +344,9 @@ mod tests {
     async fn a_fetch_that_overlapped_a_change_is_answered_but_not_kept() {
         let cache = Arc::new(SeatMapCache::new(Duration::from_secs(60), 10));
         let id = Uuid::now_v7();
-        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
-        let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
-        let reader = {
-            let cache = cache.clone();
-            tokio::spawn(async move {
-                cache
-                    .get_or_fetch(id, || async move {
-                        let _ = started_tx.send(());
-                        let _ = release_rx.await;
-                        Ok::<_, ()>(1)
-                    })
-                    .await
-            })
-        };
-        started_rx.await.expect("fetch started");
+        let fetch = SlowFetch::start(&cache, id, 1).await;
         cache.invalidate(id);
-        release_tx.send(()).expect("release");
-        assert_eq!(reader.await.expect("reader"), Ok(1));
+        assert_eq!(fetch.finish().await, Ok(1));
         let calls = AtomicUsize::new(0);
         assert_eq!(cache.get_or_fetch(id, || counting(&calls, 2)).await, Ok(2));
     }
@@ -369,24 +384,9 @@ mod tests {
         cache.patch(id, |map| *map += 10);
         assert_eq!(cache.fresh(id), None);
 
-        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
-        let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
-        let reader = {
-            let cache = cache.clone();
-            tokio::spawn(async move {
-                cache
-                    .get_or_fetch(id, || async move {
-                        let _ = started_tx.send(());
-                        let _ = release_rx.await;
-                        Ok::<_, ()>(5)
-                    })
-                    .await
-            })
-        };
-        started_rx.await.expect("fetch started");
+        let fetch = SlowFetch::start(&cache, id, 5).await;
         cache.patch(id, |map| *map += 10);
-        release_tx.send(()).expect("release");
-        assert_eq!(reader.await.expect("reader"), Ok(5));
+        assert_eq!(fetch.finish().await, Ok(5));
         assert_eq!(
             cache.fresh(id),
             None,
