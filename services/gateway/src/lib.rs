@@ -1,7 +1,7 @@
 //! The gateway: the single public entry point of boxoffice. It routes to users, booking
 //! (GraphQL over HTTP and WebSocket) and cinema (admin), verifies access tokens, rate limits
 //! with GCRA (in memory or cluster-wide through Redis), bounds bodies and upstream latency, and
-//! serves the web UI placeholder.
+//! serves the web shop.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,6 +20,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod settings;
 mod tunnel;
+pub mod web;
 
 pub use settings::{RateLimitSettings, Settings, Upstreams};
 
@@ -75,7 +76,7 @@ pub async fn start(
     });
     let app = with_standard_layers(
         "gateway",
-        routes::router(gateway.clone()).merge(health_router(readiness(&gateway))),
+        routes::router(gateway.clone(), Arc::new(web::Web::new(&settings.web))).merge(health_router(readiness(&gateway))),
     );
     // Outermost, so that preflights are answered before rate limiting and every answer,
     // errors included, carries the CORS headers a browser needs to read it.

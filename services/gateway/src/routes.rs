@@ -7,8 +7,8 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{MethodRouter, any, get};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, any};
 use boxoffice_auth::{AuthError, Caller, Verifier};
 use boxoffice_http::{Problem, ProblemCode};
 
@@ -16,9 +16,7 @@ use crate::headers::{self, Origin};
 use crate::proxy::{Proxy, Upstream};
 use crate::ratelimit::{Decision, Limiter, Quota};
 use crate::settings::RateLimitSettings;
-
-/// The web UI placeholder, compiled into the binary.
-const INDEX_HTML: &str = include_str!("index.html");
+use crate::web::Web;
 
 pub struct Upstreams {
     pub users: Upstream,
@@ -77,10 +75,12 @@ const USERS: Route = route(Target::Users, Policy::General, true, false);
 const GRAPHQL: Route = route(Target::Booking, Policy::General, true, false);
 const ADMIN: Route = route(Target::Cinema, Policy::General, true, true);
 
-pub fn router(gateway: AppState) -> Router {
+pub fn router(gateway: AppState, web: Arc<Web>) -> Router {
     Router::new()
         .route("/api/v1/auth/login", to(CREDENTIALS))
         .route("/api/v1/auth/register", to(CREDENTIALS))
+        .route("/api/v1/auth/session/login", to(CREDENTIALS))
+        .route("/api/v1/auth/session/register", to(CREDENTIALS))
         .route("/api/v1/auth/{*rest}", to(SESSION))
         .route("/.well-known/jwks.json", to(SESSION))
         .route("/api/v1/users", to(USERS))
@@ -88,7 +88,7 @@ pub fn router(gateway: AppState) -> Router {
         .route("/graphql", to(GRAPHQL))
         .route("/api/v1/admin", to(ADMIN))
         .route("/api/v1/admin/{*rest}", to(ADMIN))
-        .route("/", get(|| async { Html(INDEX_HTML) }))
+        .merge(crate::web::router(web))
         .fallback(|| async { Problem::not_found("Route") })
         .with_state(gateway)
 }

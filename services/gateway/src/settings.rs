@@ -7,6 +7,7 @@ use boxoffice_auth::{TokenRules, Verifier};
 use serde::{Deserialize, Serialize};
 
 use crate::ratelimit::Quota;
+use crate::web::WebSettings;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -31,6 +32,7 @@ pub struct Settings {
     /// trusted load balancer: otherwise any client could pick the IP it is rate-limited as.
     pub trust_forwarded_headers: bool,
     pub rate_limit: RateLimitSettings,
+    pub web: WebSettings,
     pub shutdown_grace_secs: u64,
 }
 
@@ -78,6 +80,7 @@ impl Default for Settings {
             cors_allowed_origins: Vec::new(),
             trust_forwarded_headers: false,
             rate_limit: RateLimitSettings::default(),
+            web: WebSettings::default(),
             shutdown_grace_secs: 10,
         }
     }

@@ -78,8 +78,10 @@ pub async fn start(
     })
 }
 
-pub async fn run(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
+pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    // The demo's checkout lists the simulated processor's test cards.
+    settings.gateway.web.show_test_cards |= with_demo;
     let running = start(settings, shutdown_on_signal()).await?;
     let credentials = if with_demo {
         Some(load_demo(&running.settings, &running.gateway_url).await?)
