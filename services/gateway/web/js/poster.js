@@ -32,7 +32,7 @@ export function poster(movie, { size = 'card' } = {}) {
     const img = document.createElement('img');
     img.src = movie.posterUrl;
     img.alt = `Poster of ${movie.title}`;
-    img.className = `poster ${size}`;
+    img.className = `poster poster-${size}`;
     img.loading = 'lazy';
     return img;
   }
@@ -50,7 +50,7 @@ export function poster(movie, { size = 'card' } = {}) {
     }));
   }
   const el = svg('svg', {
-    viewBox: '0 0 200 300', class: `poster ${size}`, role: 'img', 'aria-label': `Poster of ${movie.title}`,
+    viewBox: '0 0 200 300', class: `poster poster-${size}`, role: 'img', 'aria-label': `Poster of ${movie.title}`,
   },
   svg('defs', {}, svg('linearGradient', { id: gid, x1: 0, y1: 0, x2: 0.4, y2: 1 },
     svg('stop', { offset: '0', 'stop-color': `hsl(${hue} 60% 32%)` }),

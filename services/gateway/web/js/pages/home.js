@@ -8,7 +8,7 @@ import { poster } from '../poster.js';
 const QUERY = `query NowShowing {
   cinemas { id name timeZone }
   movies { id title rating runtimeMinutes genres posterUrl }
-  showtimes { id startsAt movie { id } cinema { id } }
+  showtimes { id startsAt movie { id } cinema { id } auditorium { name } }
 }`;
 
 export async function render(_params, query, { go }) {
@@ -19,6 +19,7 @@ export async function render(_params, query, { go }) {
   const days = week(zone, serverNow());
   const day = days.includes(query.get('day')) ? query.get('day') : days[0];
   const zones = new Map(cinemas.map((c) => [c.id, c.timeZone]));
+  const names = new Map(cinemas.map((c) => [c.id, c.name]));
 
   const upcoming = data.showtimes.filter((s) => Date.parse(s.startsAt) > serverNow()
     && (!cinemaId || s.cinema.id === cinemaId)
@@ -43,12 +44,12 @@ export async function render(_params, query, { go }) {
         dayLabel(d, days[0])))));
 
   const grid = movies.length
-    ? h('ul', { class: 'movies' }, movies.map((m) => movieCard(m, byMovie.get(m.id), zones)))
+    ? h('ul', { class: 'movies' }, movies.map((m) => movieCard(m, byMovie.get(m.id), zones, cinemaId ? null : names)))
     : h('p', { class: 'empty' }, 'Nothing is showing on this day. Try another day or cinema.');
   show('Now showing', h('h1', {}, 'Now showing'), filters, grid);
 }
 
-function movieCard(movie, showtimes, zones) {
+function movieCard(movie, showtimes, zones, names) {
   const times = showtimes.sort((a, b) => a.startsAt.localeCompare(b.startsAt)).slice(0, 6);
   return h('li', { class: 'movie-card' },
     h('a', { href: `#/movie/${movie.id}`, class: 'poster-link', tabindex: '-1', 'aria-hidden': 'true' }, poster(movie)),
@@ -57,5 +58,5 @@ function movieCard(movie, showtimes, zones) {
       h('p', { class: 'meta' }, [movie.rating, runtime(movie.runtimeMinutes), movie.genres.join(', ')].filter(Boolean).join(' · ')),
       h('ul', { class: 'times', 'aria-label': `Showtimes of ${movie.title}` },
         times.map((s) => h('li', {}, h('a', { class: 'time', href: `#/showtime/${s.id}` },
-          time(s.startsAt, zones.get(s.cinema.id))))))));
+          time(s.startsAt, zones.get(s.cinema.id)), h('small', {}, ` ${names ? `${names.get(s.cinema.id)}, ` : ''}${s.auditorium.name}`)))))));
 }

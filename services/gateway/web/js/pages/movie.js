@@ -35,8 +35,8 @@ export async function render([id]) {
       h('dl', { class: 'day-times' }, [...days].map(([key, list]) => [
         h('dt', {}, dayLabel(key, dayKey(serverNow(), cinema.timeZone))),
         h('dd', {}, h('ul', { class: 'times' }, list.map((s) => h('li', {},
-          h('a', { class: 'time', href: `#/showtime/${s.id}`, 'aria-label': `${time(s.startsAt, cinema.timeZone)}, ${s.auditorium.name}` },
-            time(s.startsAt, cinema.timeZone), h('small', {}, s.auditorium.name)))))),
+          h('a', { class: 'time', href: `#/showtime/${s.id}` },
+            time(s.startsAt, cinema.timeZone), h('small', {}, ` ${s.auditorium.name}`)))))),
       ]))))
     : [h('p', { class: 'empty' }, 'No upcoming showtimes.')];
   show(movie.title,

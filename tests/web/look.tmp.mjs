@@ -1,0 +1,11 @@
+import { launch, openPage, shot, axe } from '/work/main/tests/web/support.js';
+const url = process.argv[2]; const path = process.argv[3] || '/'; const name = process.argv[4] || 'look';
+const w = Number(process.argv[5] || 1280), hgt = Number(process.argv[6] || 900);
+const b = await launch();
+const p = await openPage(b, url, { viewport: { width: w, height: hgt } });
+await p.goto(url + path);
+await p.waitForTimeout(1500);
+await shot(p, name);
+console.log('problems', p.problems);
+console.log('axe', await axe(p));
+await b.close();
