@@ -76,7 +76,8 @@ pub async fn start(
     });
     let app = with_standard_layers(
         "gateway",
-        routes::router(gateway.clone(), Arc::new(web::Web::new(&settings.web))).merge(health_router(readiness(&gateway))),
+        routes::router(gateway.clone(), Arc::new(web::Web::new(&settings.web)))
+            .merge(health_router(readiness(&gateway))),
     );
     // Outermost, so that preflights are answered before rate limiting and every answer,
     // errors included, carries the CORS headers a browser needs to read it.

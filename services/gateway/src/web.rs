@@ -85,7 +85,10 @@ impl Web {
             "false"
         };
         let index = INDEX_HTML
-            .replace("data-test-cards=\"false\"", &format!("data-test-cards=\"{flag}\""))
+            .replace(
+                "data-test-cards=\"false\"",
+                &format!("data-test-cards=\"{flag}\""),
+            )
             .into_bytes();
         Self {
             index_etag: etag(&index),
@@ -210,7 +213,11 @@ mod tests {
         let html = String::from_utf8(demo.index).expect("utf8");
         assert!(html.contains("data-test-cards=\"true\""));
         let plain = Web::new(&WebSettings::default());
-        assert!(String::from_utf8(plain.index).expect("utf8").contains("data-test-cards=\"false\""));
+        assert!(
+            String::from_utf8(plain.index)
+                .expect("utf8")
+                .contains("data-test-cards=\"false\"")
+        );
     }
 
     #[test]
