@@ -131,6 +131,11 @@ impl Accounts {
         }
     }
 
+    /// How long a refresh token (and so a browser session's cookie) lives.
+    pub fn refresh_ttl(&self) -> Duration {
+        self.refresh_ttl
+    }
+
     pub fn issuer(&self) -> &TokenIssuer {
         &self.issuer
     }

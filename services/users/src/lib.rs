@@ -20,6 +20,7 @@ pub mod domain;
 pub mod hashing;
 pub mod keys;
 pub mod refresh_token;
+pub mod session_cookie;
 pub mod store;
 
 pub use accounts::{AccountError, Accounts, User};

@@ -9,16 +9,16 @@ use super::AppState;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    email: String,
-    password: String,
-    name: String,
+    pub(super) email: String,
+    pub(super) password: String,
+    pub(super) name: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    email: String,
-    password: String,
+    pub(super) email: String,
+    pub(super) password: String,
 }
 
 #[derive(Deserialize)]

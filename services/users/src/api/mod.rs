@@ -12,6 +12,7 @@ use crate::accounts::Accounts;
 mod auth;
 mod jwks;
 mod me;
+mod session;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -31,6 +32,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/refresh", post(auth::refresh))
         .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/session/register", post(session::register))
+        .route("/api/v1/auth/session/login", post(session::login))
+        .route("/api/v1/auth/session/refresh", post(session::refresh))
+        .route("/api/v1/auth/session/logout", post(session::logout))
         .route("/api/v1/users/me", get(me::me))
         .route("/.well-known/jwks.json", get(jwks::jwks))
         .with_state(state)
