@@ -13,7 +13,26 @@ per_engine!(
     overlapping_showtimes_in_one_auditorium_are_refused,
     sold_seats_protect_their_showtime_and_layout,
     catalog_lists_filters_and_updates,
+    the_seat_map_carries_the_aisles_of_the_current_layout,
 );
+
+async fn the_seat_map_carries_the_aisles_of_the_current_layout(engine: Engine) {
+    let w = world(engine).await;
+    let cinema = w.store.list_cinemas().await.expect("cinemas")[0].clone();
+    let mut layout = Layout::grid(3, 8);
+    layout.rows[0].gaps_after = vec![2, 6];
+    layout.rows[2].gaps_after = vec![4];
+    w.store
+        .update_auditorium(cinema.id, w.auditorium, "Hall A", &layout, t0())
+        .await
+        .expect("layout with aisles");
+    let map = w.store.seat_map(w.showtime, t0()).await.expect("map");
+    assert_eq!(map.seats.len(), 24);
+    assert_eq!(map.aisles.gaps_after("A"), &[2, 6]);
+    assert_eq!(map.aisles.gaps_after("B"), &[] as &[u16]);
+    assert_eq!(map.aisles.gaps_after("C"), &[4]);
+    assert_eq!(map.aisles.gaps_after("Z"), &[] as &[u16]);
+}
 
 async fn overlapping_showtimes_in_one_auditorium_are_refused(engine: Engine) {
     let w = world(engine).await;
@@ -104,7 +123,7 @@ async fn catalog_lists_filters_and_updates(engine: Engine) {
         .update_auditorium(cinema.id, w.auditorium, "Hall A", &Layout::grid(2, 5), t0())
         .await
         .expect("new layout");
-    let (_, seats) = w.store.seat_map(w.showtime, t0()).await.expect("map");
+    let seats = w.store.seat_map(w.showtime, t0()).await.expect("map").seats;
     assert_eq!(seats.len(), 10);
     let other_movie = w
         .store

@@ -10,8 +10,10 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub struct CorsOriginError(String);
 
 /// `None` when no origin is configured: browsers then only call the API from its own origin.
-/// `*` allows any origin; since the API authenticates with bearer tokens, not cookies, that
-/// exposes nothing a script could not already get by calling the API itself.
+/// `*` allows any origin; since the API authenticates with bearer tokens, that exposes nothing a
+/// script could not already get by calling the API itself. The web shop's session cookie stays
+/// out of reach: credentials are never allowed, and `x-boxoffice-client`, which the session
+/// endpoints require, is not an allowed header (ADR 0601).
 pub fn layer(origins: &[String]) -> Result<Option<CorsLayer>, CorsOriginError> {
     if origins.is_empty() {
         return Ok(None);

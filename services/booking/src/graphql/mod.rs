@@ -45,7 +45,9 @@ pub struct Limits {
 
 pub fn schema(saga: Arc<Saga>, limits: Limits) -> BookingSchema {
     let cinema = saga.cinema.clone();
+    let policy = types::BookingPolicy::from(&saga.config);
     Schema::build(Query, Mutation, SubscriptionRoot)
+        .data(policy)
         .data(saga)
         .data(cinema)
         .limit_depth(limits.max_depth)

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use super::errors::Gql;
 use super::errors::{BAD_USER_INPUT, coded};
-use super::types::{Booking, Cinema, Movie, Showtime, User};
+use super::types::{Booking, BookingPolicy, Cinema, Movie, Showtime, User};
 use super::{ctx_caller, ctx_cinema, ctx_saga, ctx_token, not_shareable};
 use crate::domain::parse_id;
 
@@ -91,6 +91,11 @@ impl Query {
             not_shareable(ctx);
         }
         Ok(showtime)
+    }
+
+    /// The same for everyone and fixed while the service runs, so the answer can be shared.
+    async fn booking_policy(&self, ctx: &Context<'_>) -> Result<BookingPolicy> {
+        Ok(*ctx.data::<BookingPolicy>()?)
     }
 
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {

@@ -76,6 +76,8 @@ pub struct Seat {
 pub struct SeatRow {
     pub label: String,
     pub seats: Vec<Seat>,
+    /// Seat numbers followed by an aisle, as the auditorium's layout has them.
+    pub gaps_after: Vec<i32>,
 }
 
 #[derive(SimpleObject, Clone, Debug)]
@@ -90,6 +92,11 @@ impl From<&pb::SeatMap> for SeatMap {
             .iter()
             .map(|row| SeatRow {
                 label: row.label.clone(),
+                gaps_after: row
+                    .gaps_after
+                    .iter()
+                    .map(|n| i32::try_from(*n).unwrap_or(i32::MAX))
+                    .collect(),
                 seats: row
                     .seats
                     .iter()
@@ -237,6 +244,28 @@ impl Showtime {
         let (map, generation) = ctx_cinema(ctx)?.seat_map_tracked(id).await.gql()?;
         super::shows_seat_map(ctx, id, generation);
         Ok(map.as_ref().into())
+    }
+}
+
+/// The rules every booking follows, so a client can show them before a customer runs into them.
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct BookingPolicy {
+    /// The most seats one booking may hold.
+    pub max_seats_per_booking: i32,
+    /// How long seats stay held while the customer pays.
+    pub hold_seconds: i32,
+    /// A paid booking can be cancelled, and refunded, until this long before the show.
+    pub refund_cutoff_minutes: i32,
+}
+
+impl From<&crate::saga::SagaConfig> for BookingPolicy {
+    fn from(config: &crate::saga::SagaConfig) -> Self {
+        let clamp = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        Self {
+            max_seats_per_booking: clamp(config.max_seats as i64),
+            hold_seconds: clamp(config.hold_ttl.as_secs() as i64),
+            refund_cutoff_minutes: clamp(config.refund_policy.cutoff.num_minutes()),
+        }
     }
 }
 

@@ -214,6 +214,16 @@ impl Cluster {
 
     /// A cinema, a `rows` x `per_row` auditorium, a movie and a showtime starting `starts_at`.
     pub async fn seed(&self, rows: usize, per_row: u16, starts_at: &str) -> Seeded {
+        let layout = boxoffice_cinema::domain::Layout::grid(rows, per_row);
+        self.seed_with_layout(&layout, starts_at).await
+    }
+
+    /// A cinema, an auditorium with this layout, a movie and a showtime starting `starts_at`.
+    pub async fn seed_with_layout(
+        &self,
+        layout: &boxoffice_cinema::domain::Layout,
+        starts_at: &str,
+    ) -> Seeded {
         let cinema = self
             .admin_post(
                 "/api/v1/admin/cinemas",
@@ -221,8 +231,7 @@ impl Cluster {
             )
             .await;
         let cinema_id = cinema["id"].as_str().expect("id").to_owned();
-        let layout = serde_json::to_value(boxoffice_cinema::domain::Layout::grid(rows, per_row))
-            .expect("layout");
+        let layout = serde_json::to_value(layout).expect("layout");
         let auditorium = self
             .admin_post(
                 &format!("/api/v1/admin/cinemas/{cinema_id}/auditoriums"),

@@ -3,7 +3,7 @@
 use boxoffice_proto::cinema::v1 as pb;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{HoldState, Money, SeatStatus, SeatType};
+use crate::domain::{HoldState, LayoutAisles, Money, SeatStatus, SeatType};
 use crate::store::{Cinema, HoldRecord, Movie, SeatChange, SeatView, Showtime};
 
 pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
@@ -89,8 +89,8 @@ pub fn seat(s: &SeatView) -> pb::Seat {
     }
 }
 
-/// Seats in map order, grouped into their rows.
-pub fn rows(seats: &[SeatView]) -> Vec<pb::SeatRow> {
+/// Seats in map order, grouped into their rows, each with the aisles of its layout row.
+pub fn rows(seats: &[SeatView], aisles: &LayoutAisles) -> Vec<pb::SeatRow> {
     let mut rows: Vec<pb::SeatRow> = Vec::new();
     for s in seats {
         match rows.last_mut() {
@@ -98,6 +98,11 @@ pub fn rows(seats: &[SeatView]) -> Vec<pb::SeatRow> {
             _ => rows.push(pb::SeatRow {
                 label: s.row.clone(),
                 seats: vec![seat(s)],
+                gaps_after: aisles
+                    .gaps_after(&s.row)
+                    .iter()
+                    .map(|n| u32::from(*n))
+                    .collect(),
             }),
         }
     }

@@ -48,10 +48,10 @@ impl SeatInventory for InventoryApi {
         request: Request<pb::GetSeatMapRequest>,
     ) -> Result<Response<pb::SeatMap>, Status> {
         let showtime_id = parse_id("showtime_id", &request.get_ref().showtime_id)?;
-        let (_, seats) = self.store.seat_map(showtime_id, chrono::Utc::now()).await?;
+        let map = self.store.seat_map(showtime_id, chrono::Utc::now()).await?;
         Ok(Response::new(pb::SeatMap {
             showtime_id: showtime_id.to_string(),
-            rows: convert::rows(&seats),
+            rows: convert::rows(&map.seats, &map.aisles),
         }))
     }
 

@@ -34,6 +34,30 @@ pub struct SeatSpec {
     pub seat_type: SeatType,
 }
 
+/// Only the aisles of a stored layout: what the seat map needs to be drawn, decoded without
+/// the seats (serde skips them), because it is read with every seat map.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct LayoutAisles {
+    pub rows: Vec<RowAisles>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RowAisles {
+    pub label: String,
+    #[serde(default)]
+    pub gaps_after: Vec<u16>,
+}
+
+impl LayoutAisles {
+    /// Seat numbers followed by an aisle in the row with this label.
+    pub fn gaps_after(&self, label: &str) -> &[u16] {
+        self.rows
+            .iter()
+            .find(|r| r.label == label)
+            .map_or(&[], |r| r.gaps_after.as_slice())
+    }
+}
+
 fn standard() -> SeatType {
     SeatType::Standard
 }

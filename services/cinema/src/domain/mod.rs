@@ -10,7 +10,7 @@ pub use catalog::{
     CLEANING_TIME, CinemaInput, MovieInput, ShowtimeInput, ShowtimeWindow, parse_time_zone,
 };
 pub use hold::{HoldLimits, HoldRequest, HoldState};
-pub use layout::{Layout, LayoutSeat, RowSpec, SeatSpec};
+pub use layout::{Layout, LayoutAisles, LayoutSeat, RowAisles, RowSpec, SeatSpec};
 pub use money::{Money, Prices};
 pub use seat::{SeatId, SeatStatus, SeatType};
 

@@ -138,20 +138,22 @@ macro_rules! inventory_sql {
 
         #[async_trait]
         impl InventoryStore for $store {
-            async fn seat_map(&self, showtime_id: Uuid, now: DateTime<Utc>) -> StoreResult<(Prices, Vec<SeatView>)> {
+            async fn seat_map(&self, showtime_id: Uuid, now: DateTime<Utc>) -> StoreResult<SeatMapRead> {
                 // Two plain reads, no transaction (half the round trips of BEGIN … COMMIT): the
                 // seats come from one statement's snapshot, and a price edited between the two
                 // reads shows as it would a moment earlier. Holds price seats from their own
-                // locked read, never from a map.
-                let prices: Option<sqlx::types::Json<Prices>> = sqlx::query_scalar("SELECT prices FROM showtimes WHERE id = $1")
+                // locked read, never from a map. The aisles come with the prices, in the same
+                // round trip.
+                let head: Option<(sqlx::types::Json<Prices>, sqlx::types::Json<LayoutAisles>)> = sqlx::query_as(
+                    "SELECT s.prices, a.layout FROM showtimes s JOIN auditoriums a ON a.id = s.auditorium_id WHERE s.id = $1")
                     .bind(showtime_id).fetch_optional(&self.pool).await?;
-                let prices = prices.map(|p| p.0).ok_or_else(|| StoreError::NotFound("showtime".into()))?;
+                let (prices, aisles) = head.map(|(p, a)| (p.0, a.0)).ok_or_else(|| StoreError::NotFound("showtime".into()))?;
                 let rows: Vec<SeatRow> = sqlx::query_as(
                     "SELECT seat_id, row_label, number, seat_type, status, hold_id, held_until FROM showtime_seats \
                      WHERE showtime_id = $1 ORDER BY position")
                     .bind(showtime_id).fetch_all(&self.pool).await?;
                 let seats = rows.iter().map(|r| seat_view(r, &prices, now)).collect::<StoreResult<Vec<_>>>()?;
-                Ok((prices, seats))
+                Ok(SeatMapRead { prices, seats, aisles })
             }
 
             async fn hold(&self, request: &HoldRequest, now: DateTime<Utc>) -> StoreResult<(HoldRecord, Vec<SeatChange>)> {

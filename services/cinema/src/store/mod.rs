@@ -26,7 +26,8 @@ use crate::domain::{
 
 pub use postgres::{PgStore, SEAT_CHANGES_CHANNEL};
 pub use records::{
-    Auditorium, Cinema, HoldRecord, Movie, SeatChange, SeatView, Showtime, ShowtimeFilter,
+    Auditorium, Cinema, HoldRecord, Movie, SeatChange, SeatMapRead, SeatView, Showtime,
+    ShowtimeFilter,
 };
 pub use sqlite::SqliteStore;
 
@@ -115,12 +116,8 @@ pub trait CatalogStore: Send + Sync {
 /// changes it committed, for the seat-map fan-out.
 #[async_trait]
 pub trait InventoryStore: Send + Sync {
-    /// Every seat in map order with its state at `now`.
-    async fn seat_map(
-        &self,
-        showtime_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StoreResult<(Prices, Vec<SeatView>)>;
+    /// Every seat in map order with its state at `now`, and the aisles to draw between them.
+    async fn seat_map(&self, showtime_id: Uuid, now: DateTime<Utc>) -> StoreResult<SeatMapRead>;
     async fn hold(
         &self,
         request: &HoldRequest,

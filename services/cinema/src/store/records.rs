@@ -59,6 +59,16 @@ pub struct ShowtimeFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// A showtime's seat map as read: its prices, every seat in map order, and the aisles of the
+/// auditorium's current layout (which matches the seats: a layout only changes while no seat
+/// of its showtimes is held or sold, and then their seats are made anew).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatMapRead {
+    pub prices: crate::domain::Prices,
+    pub seats: Vec<SeatView>,
+    pub aisles: crate::domain::LayoutAisles,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SeatView {
     pub id: String,

@@ -117,7 +117,7 @@ pub fn request(w: &World, seats: &[&str], ttl_secs: i64) -> HoldRequest {
 }
 
 pub async fn status_of(w: &World, seat: &str, now: DateTime<Utc>) -> SeatStatus {
-    let (_, seats) = w.store.seat_map(w.showtime, now).await.expect("map");
+    let seats = w.store.seat_map(w.showtime, now).await.expect("map").seats;
     seats
         .into_iter()
         .find(|s| s.id == seat)
