@@ -166,6 +166,37 @@ async fn requests_that_are_not_the_shops_own_are_refused_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn bad_sign_ins_answer_as_the_json_api_does_and_set_no_cookie() {
+    let app = spawn_app(Engine::Sqlite).await;
+    signed_up(&app).await;
+    let wrong = json!({"email": "web@example.com", "password": "not the password"});
+    let missing_name = json!({"email": "new@example.com", "password": GOOD_PASSWORD});
+    for (action, body) in [("login", wrong), ("register", missing_name)] {
+        let session = web(&app, action, body.clone(), None).await;
+        assert!(session.headers().get("set-cookie").is_none(), "{action}");
+        let json_api = app
+            .client
+            .post(app.url(&format!("/api/v1/auth/{action}")))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(session.status(), json_api.status(), "{action}");
+        assert_eq!(json(session).await["code"], json(json_api).await["code"]);
+    }
+    // The refresh 401 without a cookie is /refresh's own, word for word.
+    let none = web(&app, "refresh", json!({}), None).await;
+    let json_api = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .json(&json!({"refresh_token": "nope"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(json(none).await, json(json_api).await);
+}
+
+#[tokio::test]
 async fn the_cookie_is_secure_when_the_gateway_saw_tls() {
     let app = spawn_app(Engine::Sqlite).await;
     let response = app

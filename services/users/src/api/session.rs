@@ -1,9 +1,10 @@
 //! The web shop's session endpoints: the JSON API's answers without the refresh token, which
-//! travels in an HttpOnly cookie instead (ADR 0601). The CSRF check runs before the body or the
-//! database is touched.
+//! travels in an HttpOnly cookie instead (ADR 0601). The CSRF check ([`FromWebPage`]) runs
+//! before the body or the database is touched; bodies are read as the JSON API reads them.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use boxoffice_http::{ApiJson, Problem, ProblemCode};
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::{LoginRequest, RegisterRequest};
-use crate::accounts::{Session, User};
+use crate::accounts::{AccountError, Session, User};
 use crate::session_cookie::{self, CsrfRefusal};
 
 /// A session as the browser sees it: everything but the refresh token.
@@ -34,21 +35,31 @@ fn refused(refusal: CsrfRefusal) -> Problem {
     ))
 }
 
-fn guard(headers: &HeaderMap) -> Result<(), Problem> {
-    session_cookie::check_same_origin(headers).map_err(refused)
-}
+/// Proof that the request passed the CSRF checks. An extractor from the headers alone, listed
+/// first in every handler, so a refused request is answered before its body or the database is
+/// touched.
+pub struct FromWebPage;
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Problem> {
-    serde_json::from_slice(body).map_err(|e| {
-        Problem::new(ProblemCode::MalformedBody, "Malformed body").with_detail(e.to_string())
-    })
+impl<S: Send + Sync> FromRequestParts<S> for FromWebPage {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        session_cookie::check_same_origin(&parts.headers)
+            .map(|()| Self)
+            .map_err(refused)
+    }
 }
 
 fn empty_body(body: &Bytes) -> Result<(), Problem> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    parse::<Empty>(body).map(|_| ())
+    serde_json::from_slice::<Empty>(body)
+        .map(|_| ())
+        .map_err(|e| {
+            Problem::new(ProblemCode::MalformedBody, "Expected no body or {}")
+                .with_detail(e.to_string())
+        })
 }
 
 fn answer(state: &AppState, headers: &HeaderMap, status: StatusCode, session: Session) -> Response {
@@ -71,69 +82,68 @@ fn answer(state: &AppState, headers: &HeaderMap, status: StatusCode, session: Se
     response
 }
 
-/// An error that also ends the browser's cookie: it cannot be used again anyway.
-fn ending(headers: &HeaderMap, problem: Problem) -> Response {
-    let mut response = problem.into_response();
+/// /refresh's 401, which also ends the browser's cookie: it can never work again.
+fn ended(headers: &HeaderMap) -> Response {
+    let mut response = Problem::from(AccountError::InvalidRefreshToken).into_response();
     session_cookie::clear(response.headers_mut(), session_cookie::over_tls(headers));
     response
 }
 
-pub async fn register(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let outcome = async {
-        guard(&headers)?;
-        let body: RegisterRequest = parse(&body)?;
-        Ok::<_, Problem>(
-            state
-                .accounts
-                .register(&body.email, &body.password, &body.name)
-                .await?,
-        )
-    };
-    match outcome.await {
-        Ok(session) => answer(&state, &headers, StatusCode::CREATED, session),
-        Err(problem) => problem.into_response(),
-    }
+pub async fn register(
+    _: FromWebPage,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> Result<Response, Problem> {
+    let session = state
+        .accounts
+        .register(&body.email, &body.password, &body.name)
+        .await?;
+    Ok(answer(&state, &headers, StatusCode::CREATED, session))
 }
 
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let outcome = async {
-        guard(&headers)?;
-        let body: LoginRequest = parse(&body)?;
-        Ok::<_, Problem>(state.accounts.login(&body.email, &body.password).await?)
-    };
-    match outcome.await {
-        Ok(session) => answer(&state, &headers, StatusCode::OK, session),
-        Err(problem) => problem.into_response(),
-    }
+pub async fn login(
+    _: FromWebPage,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<Response, Problem> {
+    let session = state.accounts.login(&body.email, &body.password).await?;
+    Ok(answer(&state, &headers, StatusCode::OK, session))
 }
 
-pub async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(problem) = guard(&headers).and_then(|()| empty_body(&body)) {
-        return problem.into_response();
-    }
+pub async fn refresh(
+    _: FromWebPage,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    empty_body(&body)?;
     let Some(token) = session_cookie::read(&headers) else {
-        return ending(
-            &headers,
-            Problem::new(ProblemCode::InvalidToken, "The refresh token is not valid")
-                .with_detail("no session cookie: sign in"),
-        );
+        return Ok(ended(&headers));
     };
     match state.accounts.refresh(&token).await {
-        Ok(session) => answer(&state, &headers, StatusCode::OK, session),
-        Err(error) => ending(&headers, error.into()),
+        Ok(session) => Ok(answer(&state, &headers, StatusCode::OK, session)),
+        Err(AccountError::InvalidRefreshToken) => Ok(ended(&headers)),
+        // A failure on our side (the database) keeps the cookie for the next attempt: clearing
+        // it would sign every browser out during an outage.
+        Err(error) => Err(error.into()),
     }
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(problem) = guard(&headers).and_then(|()| empty_body(&body)) {
-        return problem.into_response();
-    }
-    if let Some(token) = session_cookie::read(&headers)
-        && let Err(error) = state.accounts.logout(&token).await
-    {
-        return Problem::from(error).into_response();
+pub async fn logout(
+    _: FromWebPage,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    empty_body(&body)?;
+    if let Some(token) = session_cookie::read(&headers) {
+        // On a failure the cookie is kept, so the browser can retry and the token is revoked
+        // rather than merely forgotten.
+        state.accounts.logout(&token).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     session_cookie::clear(response.headers_mut(), session_cookie::over_tls(&headers));
-    response
+    Ok(response)
 }
