@@ -35,7 +35,7 @@ test('every documented error code has words, with the seats, the wait or the req
   assert.match(describe(new ApiError('SEATS_UNAVAILABLE', 'x', { seats: ['F-12', 'F-11'] })), /seats F-11, F-12 were just taken/);
   assert.match(describe(new ApiError('SEATS_UNAVAILABLE', 'x', { seats: ['F-12'] })), /seat F-12 was just taken/);
   assert.match(describe(new ApiError('HOLD_EXPIRED', 'x')), /run out/);
-  assert.match(describe(new ApiError('PAYMENT_DECLINED', 'insufficient funds')), /declined \(insufficient funds\)/);
+  assert.match(describe(new ApiError('PAYMENT_DECLINED', 'insufficient funds')), /declined for insufficient funds/);
   assert.match(describe(new ApiError('RATE_LIMITED', 'x', { retryAfter: 7 })), /wait 7 seconds/);
   assert.match(describe(new ApiError('UNAUTHENTICATED', 'x')), /sign in/);
   assert.match(describe(new ApiError('INTERNAL', 'x', { requestId: 'req-42' })), /request id req-42/);

@@ -25,7 +25,7 @@ export function describe(error) {
     case 'HOLD_EXPIRED':
       return 'Your hold on these seats has run out, so they were released.';
     case 'PAYMENT_DECLINED':
-      return `Your card was declined (${error.message}). Nothing was charged: try another card while your seats are held.`;
+      return `Your card was declined${/insufficient/i.test(error.message) ? ' for insufficient funds' : ''}. Nothing was charged: try another card while your seats are held.`;
     case 'RATE_LIMITED': {
       const wait = error.retryAfter ? `${error.retryAfter} second${error.retryAfter === 1 ? '' : 's'}` : 'a moment';
       return `Too many requests from you right now. Please wait ${wait} and try again.`;

@@ -35,7 +35,12 @@ export class SeatMap {
 
   render(rows) {
     this.rows = rows.map((row) => row.seats.map((seat) => seat.id));
-    const widest = Math.max(...rows.map((r) => r.seats.length + (r.gapsAfter || []).length), 1);
+    // Width of a row in seat sizes: labels, seats, aisles and the gaps between them (app.css).
+    const units = (r) => {
+      const aisles = (r.gapsAfter || []).length;
+      return 1.8 + r.seats.length + 0.7 * aisles + 0.12 * (r.seats.length + aisles + 1);
+    };
+    const widest = Math.max(...rows.map(units), 1);
     const grid = h('div', { class: 'seatmap', role: 'group', 'aria-label': 'Seats, screen at the top' });
     grid.addEventListener('click', (e) => {
       const button = e.target.closest('button.seat');
@@ -48,7 +53,7 @@ export class SeatMap {
     const scroller = h('div', { class: 'seatmap-scroll' },
       h('div', { class: 'screen', 'aria-hidden': 'true' }, 'Screen'), grid);
     const zoom = (factor) => {
-      this.size = Math.max(14, Math.min(44, Math.round(this.size * factor)));
+      this.size = Math.max(8, Math.min(44, Math.round(this.size * factor)));
       scroller.style.setProperty('--seat', `${this.size}px`);
     };
     const wrap = h('div', { class: 'seatmap-wrap' },
@@ -58,7 +63,7 @@ export class SeatMap {
       scroller,
       this.legend(rows));
     // Fit the widest row to the screen on a phone; the map pans when zoomed in.
-    this.size = Math.max(16, Math.min(30, Math.floor((Math.min(window.innerWidth, 960) - 90) / (widest * 1.2))));
+    this.size = Math.max(8, Math.min(30, Math.floor((Math.min(window.innerWidth, 1024) - 76) / widest)));
     scroller.style.setProperty('--seat', `${this.size}px`);
     return wrap;
   }

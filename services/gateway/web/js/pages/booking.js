@@ -82,15 +82,16 @@ class BookingView {
     const expiresAt = Date.parse(this.booking.holdExpiresAt);
     const clock = h('span', { class: 'clock', role: 'timer', 'aria-label': 'Time left to pay' });
     const tick = () => {
-      const left = Math.max(0, Math.ceil((expiresAt - serverNow()) / 1000));
+      const remaining = expiresAt - serverNow();
+      const left = Math.max(0, Math.floor(remaining / 1000));
       clock.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
       for (const [mark, words] of [[120, 'Two minutes left to pay for your seats.'], [30, '30 seconds left to pay for your seats.']]) {
-        if (left <= mark && left > mark - 5 && !this.announced.has(mark)) {
+        if (left < mark && left >= mark - 5 && !this.announced.has(mark)) {
           this.announced.add(mark);
           this.announcer.textContent = words;
         }
       }
-      if (left === 0) this.runOut();
+      if (remaining <= 0) this.runOut();
     };
     tick();
     this.timer = setInterval(tick, 250);
