@@ -111,3 +111,23 @@ test('fifty seat changes reach a second viewer within a second at p99', async ()
   assertNoProblems(assert, viewer);
   await viewer.close();
 });
+
+test('a customer can choose up to the hold limit and release a pending booking', async () => {
+  const showtime = await bigShowtime(shop.url);
+  const page = await openPage(browser, shop.url);
+  await signUp(page, shop.url, 'Greedy Greta');
+  await page.goto(`${shop.url}/#/showtime/${showtime.id}`);
+  const free = await freeSeats(page);
+  for (const id of free.slice(0, 11)) await seat(page, id).click();
+  await page.locator('.notice').filter({ hasText: 'You can choose up to 10 seats in one booking.' }).waitFor();
+  assert.equal(await page.locator('button.seat[aria-pressed="true"]').count(), 10);
+  await page.getByRole('button', { name: 'Hold 10 seats' }).click();
+  await page.getByRole('timer').waitFor();
+  await page.getByRole('button', { name: 'Release these seats' }).click();
+  await page.locator('#booking-status').filter({ hasText: 'Cancelled' }).waitFor();
+  await page.goto(`${shop.url}/#/showtime/${showtime.id}`);
+  await page.locator('button.seat').first().waitFor();
+  assert.equal(await seat(page, free[0]).isDisabled(), false, 'released seats are free again');
+  assertNoProblems(assert, page);
+  await page.close();
+});

@@ -48,6 +48,8 @@ test('the whole journey works on a 360×640 phone', async () => {
   await noSidewaysScroll(page, 'zoomed seat map');
   await seat(page, a).tap();
   await seat(page, b).tap();
+  await seat(page, b).scrollIntoViewIfNeeded();
+  await shot(page, '41-phone-seats-chosen', { fullPage: false });
   await page.getByRole('button', { name: 'Hold 2 seats' }).tap();
   await page.getByRole('timer').waitFor();
   await noSidewaysScroll(page, 'checkout');

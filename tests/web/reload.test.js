@@ -1,5 +1,5 @@
 // Reloading mid-checkout keeps the session and the hold; a second tab is signed in too, and
-// signing out in one tab signs the other out.
+// signing out in one tab signs the other out. The countdown announces the last two minutes.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,11 @@ import {
 
 let shop;
 let browser;
-before(async () => { shop = await startShop(); browser = await launch(); });
+// Just over two minutes, so the two-minute announcement comes a few seconds after the hold.
+before(async () => {
+  shop = await startShop({ env: { BOXOFFICE_BOOKING__HOLD_TTL_SECS: '124' } });
+  browser = await launch();
+});
 after(async () => { await browser?.close(); await shop?.stop(); });
 
 test('a reload in the middle of the checkout keeps the session and the hold, and the booking can still be paid', async () => {
@@ -23,6 +27,7 @@ test('a reload in the middle of the checkout keeps the session and the hold, and
   await page.getByRole('button', { name: 'Hold 2 seats' }).click();
   await page.getByRole('timer').waitFor();
   const before = await page.locator('.countdown').textContent();
+  await page.locator('#hold-announcer[aria-live="polite"]').filter({ hasText: 'Two minutes left' }).waitFor({ timeout: 10_000 });
 
   await page.reload();
   await page.getByRole('timer').waitFor();

@@ -113,8 +113,8 @@ export async function axe(page) {
     .map((v) => `${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')})`);
 }
 
-export async function shot(page, name) {
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+export async function shot(page, name, { fullPage = true } = {}) {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage });
 }
 
 /** A customer of the API, next to the browser: the "someone else" of the live tests. */
