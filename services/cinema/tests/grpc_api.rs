@@ -15,6 +15,7 @@ per_engine!(
     an_expired_hold_is_taken_over_and_the_first_confirm_fails,
     watchers_see_holds_confirms_and_releases,
     the_catalog_serves_movies_cinemas_and_filtered_showtimes,
+    the_seat_map_carries_each_rows_aisles,
 );
 
 async fn seat_statuses(app: &TestApp, showtime_id: &str) -> Vec<(String, i32)> {
@@ -32,6 +33,47 @@ async fn seat_statuses(app: &TestApp, showtime_id: &str) -> Vec<(String, i32)> {
         .flat_map(|r| r.seats)
         .map(|s| (s.id, s.status))
         .collect()
+}
+
+/// Staff re-enter the layout with aisles (no seat is sold, so the showtime's seats are made
+/// anew); the map then gives each row its own gaps, and none to a row without.
+async fn the_seat_map_carries_each_rows_aisles(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let seeded = app.seed(3, 6).await;
+    let mut layout = boxoffice_cinema::domain::Layout::grid(3, 6);
+    layout.rows[0].gaps_after = vec![2, 4];
+    layout.rows[2].gaps_after = vec![3];
+    let (status, body) = app
+        .admin(
+            reqwest::Method::PUT,
+            &format!(
+                "/api/v1/admin/cinemas/{}/auditoriums/{}",
+                seeded.cinema_id, seeded.auditorium_id
+            ),
+            Some(serde_json::json!({"name": "Hall 1", "layout": layout})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let map = app
+        .inventory()
+        .await
+        .get_seat_map(pb::GetSeatMapRequest {
+            showtime_id: seeded.showtime_id.clone(),
+        })
+        .await
+        .expect("map")
+        .into_inner();
+    let aisles: Vec<(&str, &[u32])> = map
+        .rows
+        .iter()
+        .map(|r| (r.label.as_str(), r.gaps_after.as_slice()))
+        .collect();
+    assert_eq!(
+        aisles,
+        [("A", &[2, 4][..]), ("B", &[][..]), ("C", &[3][..])]
+    );
+    assert!(map.rows.iter().all(|r| r.seats.len() == 6));
+    app.stop().await;
 }
 
 async fn bad_hold_requests_are_rejected_and_change_nothing(engine: Engine) {

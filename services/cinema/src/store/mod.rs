@@ -20,9 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::{
-    CinemaInput, HoldRequest, Layout, LayoutSeat, MovieInput, Prices, ShowtimeInput,
-};
+use crate::domain::{CinemaInput, HoldRequest, Layout, LayoutSeat, MovieInput, ShowtimeInput};
 
 pub use postgres::{PgStore, SEAT_CHANGES_CHANNEL};
 pub use records::{
