@@ -22,6 +22,8 @@ async fn the_seat_map_shows_the_aisles_and_anyone_can_read_the_booking_policy() 
     settings.max_seats_per_booking = 7;
     settings.hold_ttl_secs = 321;
     settings.refund_cutoff_minutes = 45;
+    // Long enough that the read after the hold is the kept map with the hold written into it.
+    settings.seat_map_cache_ms = 60_000;
     let booking = Booking::start(&cluster, settings, bus, Faults::default()).await;
 
     let answer = gql(

@@ -93,8 +93,10 @@ impl Query {
         Ok(showtime)
     }
 
-    /// The same for everyone and fixed while the service runs, so the answer can be shared.
+    /// The rules every booking follows. Needs no sign-in.
     async fn booking_policy(&self, ctx: &Context<'_>) -> Result<BookingPolicy> {
+        // Not marked not_shareable: the same for everyone and fixed while the service runs,
+        // so a kept answer is never wrong.
         Ok(*ctx.data::<BookingPolicy>()?)
     }
 
