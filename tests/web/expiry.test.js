@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startShop, launch, openPage, shot, signUp, seatPair, seat, payWith, bigShowtime, assertNoProblems,
+  startShop, launch, openPage, shot, axe, signUp, seatPair, seat, payWith, bigShowtime, assertNoProblems,
 } from './support.js';
 
 const HOLD_SECONDS = 34;
@@ -43,6 +43,7 @@ test('the countdown runs to the hold expiry, the page says so, and holding the s
   await page.getByRole('button', { name: 'Hold the same seats again' }).waitFor({ timeout: (HOLD_SECONDS + 5) * 1000 });
   await page.locator('.notice').filter({ hasText: 'has run out' }).waitFor();
   assert.match(await page.locator('#booking-status').textContent(), /ran out/);
+  assert.deepEqual(await axe(page), [], 'axe on the expired hold');
   await shot(page, '20-hold-expired');
 
   const firstBooking = page.url();

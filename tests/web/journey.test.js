@@ -41,6 +41,9 @@ test('a new customer finds a showtime, pays after a decline, gets tickets and ca
   await accessible(page, 'home');
   await shot(page, '01-home');
 
+  await page.getByRole('link', { name: 'Sign up' }).click();
+  await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+  await accessible(page, 'sign up');
   await signUp(page, shop.url);
   await accessible(page, 'signed in');
 
@@ -90,6 +93,13 @@ test('a new customer finds a showtime, pays after a decline, gets tickets and ca
   await accessible(page, 'tickets');
   await shot(page, '06-tickets');
 
+  // The refresh token is an HttpOnly cookie scoped to the session endpoints, nothing in storage.
+  const refresh = (await page.context().cookies()).find((c) => c.name === 'bo_refresh');
+  assert.ok(refresh, 'refresh cookie set');
+  assert.equal(refresh.httpOnly, true);
+  assert.equal(refresh.sameSite, 'Strict');
+  assert.equal(refresh.path, '/api/v1/auth/session');
+
   await page.getByRole('link', { name: 'My bookings' }).first().click();
   await page.getByRole('heading', { name: 'Upcoming' }).waitFor();
   await accessible(page, 'my bookings');
@@ -99,15 +109,16 @@ test('a new customer finds a showtime, pays after a decline, gets tickets and ca
 
   await page.getByRole('button', { name: /^Cancel and refund/ }).click();
   await page.locator('#booking-status').filter({ hasText: 'Refunded' }).waitFor();
+  await accessible(page, 'refunded');
   await shot(page, '08-refunded');
 
-  // The refresh token is an HttpOnly cookie scoped to the session endpoints, nothing in storage.
-  const cookies = await page.context().cookies();
-  const refresh = cookies.find((c) => c.name === 'bo_refresh');
-  assert.ok(refresh, 'refresh cookie set');
-  assert.equal(refresh.httpOnly, true);
-  assert.equal(refresh.sameSite, 'Strict');
-  assert.equal(refresh.path, '/api/v1/auth/session');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await accessible(page, 'sign in');
+
+  // Signing out cleared the cookie.
+  assert.equal((await page.context().cookies()).some((c) => c.name === 'bo_refresh'), false);
   const storage = await page.evaluate(() => ({
     local: localStorage.length, session: sessionStorage.length, cookie: document.cookie,
   }));
