@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   startShop, launch, openPage, shot, signUp, seatPair, seat, freeSeats, bigShowtime, apiCustomer,
-  assertNoProblems, repo,
+  assertNoProblems, target,
 } from './support.js';
 
 let shop;
@@ -81,7 +81,7 @@ test('fifty seat changes reach a second viewer within a second at p99', async ()
   await watchSeats(viewer);
   const rival = await apiCustomer(shop.url);
   const sent = [];
-  const seats = free.slice(0, 25);
+  const seats = free.filter((id) => /^[A-D]-/.test(id)).slice(0, 25);
   const bookings = [];
   for (const id of seats) {
     sent.push({ seat: id, taken: true, at: Date.now() });
@@ -104,7 +104,7 @@ test('fifty seat changes reach a second viewer within a second at p99', async ()
   }).sort((x, y) => x - y);
   const p = (q) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)];
   const figures = { changes: latencies.length, p50: p(0.5), p99: p(0.99), max: latencies[latencies.length - 1] };
-  writeFileSync(join(repo, 'target', 'web-metrics-push.json'), JSON.stringify(figures, null, 2));
+  writeFileSync(join(target, 'web-metrics-push.json'), JSON.stringify(figures, null, 2));
   console.log(`push latency over ${figures.changes} changes: p50 ${figures.p50} ms, p99 ${figures.p99} ms`);
   assert.equal(latencies.length, 50);
   assert.ok(figures.p99 <= 1000, `p99 ${figures.p99} ms`);
@@ -117,7 +117,8 @@ test('a customer can choose up to the hold limit and release a pending booking',
   const page = await openPage(browser, shop.url);
   await signUp(page, shop.url, 'Greedy Greta');
   await page.goto(`${shop.url}/#/showtime/${showtime.id}`);
-  const free = await freeSeats(page);
+  // Row F: no other test of this file touches it.
+  const free = (await freeSeats(page)).filter((id) => id.startsWith('F-'));
   for (const id of free.slice(0, 11)) await seat(page, id).click();
   await page.locator('.notice').filter({ hasText: 'You can choose up to 10 seats in one booking.' }).waitFor();
   assert.equal(await page.locator('button.seat[aria-pressed="true"]').count(), 10);

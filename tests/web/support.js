@@ -12,8 +12,9 @@ import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, '..', '..');
-const binary = process.env.BOXOFFICE_BIN || join(repo, 'target', 'debug', 'boxoffice');
-export const screenshots = join(repo, 'target', 'web-screenshots');
+export const target = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(repo, 'target');
+const binary = process.env.BOXOFFICE_BIN || join(target, 'debug', 'boxoffice');
+export const screenshots = join(target, 'web-screenshots');
 mkdirSync(screenshots, { recursive: true });
 
 const SERVICES = ['USERS__LISTEN', 'CINEMA__HTTP_ADDR', 'CINEMA__GRPC_ADDR', 'PAYMENTS__LISTEN',

@@ -19,6 +19,7 @@ export class SeatMap {
     this.onTaken = onTaken;
     this.onLimit = onLimit;
     this.seats = new Map();
+    this.versions = new Map();
     this.selected = new Set();
     this.focusId = null;
     performance.mark('seatmap-render-start');
@@ -134,10 +135,18 @@ export class SeatMap {
     return `${ids.length} ${ids.length === 1 ? 'seat' : 'seats'}: ${seatList(ids)} — total ${money(this.total())}`;
   }
 
-  /** A seat changed elsewhere (a live update). */
-  update(seatId, status) {
+  /**
+   * A seat changed elsewhere (a live update). Updates carry the seat's version: one older than
+   * the last seen for that seat arrived late and is dropped.
+   */
+  update(seatId, status, version = null) {
     const entry = this.seats.get(seatId);
-    if (!entry || entry.seat.status === status) return;
+    if (!entry) return;
+    if (version !== null) {
+      if (version <= (this.versions.get(seatId) ?? -Infinity)) return;
+      this.versions.set(seatId, version);
+    }
+    if (entry.seat.status === status) return;
     entry.seat.status = status;
     const lost = status !== 'AVAILABLE' && this.selected.delete(seatId);
     this.paint(seatId);

@@ -28,7 +28,7 @@ export async function render([id], query, { go, isCurrent }) {
   const early = [];
   const live = subscribe(UPDATES, { id }, {
     onData: ({ seatMapUpdates: u }) => {
-      if (map) map.update(u.seatId, u.status);
+      if (map) map.update(u.seatId, u.status, u.version);
       else early.push(u);
     },
     onResync: async () => {
@@ -71,7 +71,7 @@ export async function render([id], query, { go, isCurrent }) {
     onTaken: (ids) => say('warning', `${ids.length === 1 ? 'Seat' : 'Seats'} ${seatList(ids)} ${ids.length === 1 ? 'was' : 'were'} just taken by someone else and left your selection.`),
     onLimit: () => say('warning', `You can choose up to ${max} seats in one booking.`),
   });
-  early.forEach((u) => map.update(u.seatId, u.status));
+  early.forEach((u) => map.update(u.seatId, u.status, u.version));
   onSelection(map.selection());
 
   hold.addEventListener('click', async () => {
