@@ -141,3 +141,25 @@ test('a new customer finds a showtime, pays after a decline, gets tickets and ca
   writeFileSync(join(target, 'web-metrics-journey.json'), JSON.stringify({ firstLoadBytes: firstLoad, seatMapRenderMs: renderMs }, null, 2));
   console.log(`first load ${firstLoad} B, seat map render ${renderMs.toFixed(1)} ms`);
 });
+
+test('seats chosen before signing in are still chosen after signing up', async () => {
+  const page = await openPage(browser, shop.url);
+  const showtime = await bigShowtime(shop.url);
+  await page.goto(`${shop.url}/#/showtime/${showtime.id}`);
+  const [a, b] = await seatPair(page);
+  await seat(page, a).click();
+  await seat(page, b).click();
+  await page.getByRole('button', { name: 'Hold 2 seats' }).click();
+  await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+  await page.getByRole('link', { name: 'Create an account' }).click();
+  await page.getByLabel('Your name').fill('Late Lou');
+  await page.getByLabel('Email').fill(`lou-${Date.now()}@example.com`);
+  await page.getByLabel('Password').fill('correct horse battery staple');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'Hold 2 seats' }).waitFor();
+  assert.equal(await seat(page, a).getAttribute('aria-pressed'), 'true');
+  assert.equal(await seat(page, b).getAttribute('aria-pressed'), 'true');
+  await page.getByRole('button', { name: 'Hold 2 seats' }).click();
+  await page.getByRole('timer').waitFor();
+  assertNoProblems(assert, page);
+});

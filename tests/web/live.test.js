@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   startShop, launch, openPage, shot, signUp, seatPair, seat, freeSeats, bigShowtime, apiCustomer,
-  assertNoProblems, target,
+  assertNoProblems, target, liveReady,
 } from './support.js';
 
 let shop;
@@ -40,7 +40,7 @@ test('a hold in one browser shows as taken in another within a second, and leave
   await pageB.goto(`${shop.url}/#/showtime/${showtime.id}`);
   const [s1, s2] = await seatPair(pageA);
   await freeSeats(pageB);
-  await pageB.waitForTimeout(300); // the subscription is acknowledged
+  await liveReady(pageB);
 
   await seat(pageA, s1).click();
   await seat(pageA, s2).click();
@@ -77,7 +77,7 @@ test('fifty seat changes reach a second viewer within a second at p99', async ()
   const viewer = await openPage(browser, shop.url);
   await viewer.goto(`${shop.url}/#/showtime/${showtime.id}`);
   const free = await freeSeats(viewer);
-  await viewer.waitForTimeout(300);
+  await liveReady(viewer);
   await watchSeats(viewer);
   const rival = await apiCustomer(shop.url);
   const sent = [];

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startShop, launch, openPage, shot, freeSeats, seat, bigShowtime, apiCustomer, freePort,
+  startShop, launch, openPage, shot, freeSeats, seat, bigShowtime, apiCustomer, freePort, liveReady,
 } from './support.js';
 
 let shop;
@@ -18,7 +18,7 @@ test('the seat map says it is reconnecting while the server is away and resynchr
   const page = await openPage(browser, shop.url);
   await page.goto(`${shop.url}/#/showtime/${showtime.id}`);
   const free = await freeSeats(page);
-  await page.waitForTimeout(300);
+  await liveReady(page);
 
   await shop.stop({ keep: true });
   const banner = page.locator('#connection');

@@ -189,6 +189,11 @@ export async function seatPair(page) {
   throw new Error('no two free seats together');
 }
 
+/** Waits until the seat map and its live subscription agree (the page's first resync). */
+export async function liveReady(page) {
+  await page.waitForFunction(() => document.documentElement.dataset.seatmapLive === 'ready', null, { timeout: 10_000 });
+}
+
 export const seat = (page, id) => page.locator(`button.seat[data-seat="${id}"]`);
 
 export async function payWith(page, number) {

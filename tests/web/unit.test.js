@@ -46,3 +46,10 @@ test('seat lists sort by row then number, totals add minor units', () => {
   assert.equal(seatList(['F-10', 'F-9', 'E-12']), 'E-12, F-9, F-10');
   assert.deepEqual(sum([{ amount: 1150, currency: 'EUR' }, { amount: 1490, currency: 'EUR' }]), { amount: 2640, currency: 'EUR' });
 });
+
+test('the week is seven calendar days, also across a daylight-saving change', async () => {
+  const { week } = await import('../../services/gateway/web/js/format.js');
+  // Berlin leaves summer time on 2026-10-25: a 25-hour day.
+  const days = week('Europe/Berlin', Date.UTC(2026, 9, 22, 22, 30));
+  assert.deepEqual(days, ['2026-10-23', '2026-10-24', '2026-10-25', '2026-10-26', '2026-10-27', '2026-10-28', '2026-10-29']);
+});

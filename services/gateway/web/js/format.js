@@ -28,9 +28,10 @@ export function dayKey(instant, timeZone) {
 
 /** Today and the next six days, as day keys in the time zone. */
 export function week(timeZone, now = Date.now()) {
+  const [y, m, d] = dayKey(now, timeZone).split('-').map(Number);
   const days = [];
-  for (let i = 0; i < 7; i += 1) days.push(dayKey(now + i * 86_400_000, timeZone));
-  return [...new Set(days)];
+  for (let i = 0; i < 7; i += 1) days.push(new Date(Date.UTC(y, m - 1, d + i)).toISOString().slice(0, 10));
+  return days;
 }
 
 export function dayLabel(key, todayKey) {

@@ -17,6 +17,7 @@ export function subscribe(query, variables, { onData, onResync = () => {}, onOpe
   let attempts = 0;
   let retryTimer = null;
   let everOpened = false;
+  let resyncTimer = null;
 
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
 
@@ -30,21 +31,26 @@ export function subscribe(query, variables, { onData, onResync = () => {}, onOpe
       try { msg = JSON.parse(event.data); } catch { return; }
       if (msg.type === 'connection_ack') {
         socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
-        const resumed = everOpened;
         everOpened = true;
         attempts = 0;
         setBanner(null);
         onOpen();
-        if (resumed) onResync();
+        // Changes between the page's fetch (or the last socket) and this subscription taking
+        // effect on the server reach the page only through a fresh map: fetch one a moment later.
+        clearTimeout(resyncTimer);
+        resyncTimer = setTimeout(onResync, 400);
       } else if (msg.type === 'next' && msg.payload?.data) {
         onData(msg.payload.data);
+      } else if (msg.type === 'complete' || msg.type === 'error') {
+        // The server ended the stream (its upstream broke): start over, and resynchronise.
+        socket.close(4000);
       } else if (msg.type === 'ping') {
         socket.send(JSON.stringify({ type: 'pong' }));
       }
     });
     socket.addEventListener('close', () => {
       if (closed) return;
-      setBanner('Connection lost — reconnecting…');
+      setBanner(everOpened ? 'Connection lost — reconnecting…' : 'Connecting to the live seat map…');
       attempts += 1;
       const delay = Math.min(8000, 250 * 2 ** Math.min(attempts, 5)) * (0.5 + Math.random() / 2);
       retryTimer = setTimeout(connect, delay);
@@ -56,6 +62,7 @@ export function subscribe(query, variables, { onData, onResync = () => {}, onOpe
     close() {
       closed = true;
       clearTimeout(retryTimer);
+      clearTimeout(resyncTimer);
       setBanner(null);
       socket?.close(1000);
     },

@@ -58,7 +58,16 @@ function renderNav(user) {
       h('a', { href: '#/bookings' }, 'My bookings'),
       h('span', { class: 'who' }, user.name),
       h('button', {
-        type: 'button', class: 'link', onclick: async () => { await session.signOut(); go('/'); },
+        type: 'button',
+        class: 'link',
+        onclick: async () => {
+          try {
+            await session.signOut();
+            go('/');
+          } catch (error) {
+            document.getElementById('main').prepend(notice('error', `Signing out did not work: ${describe(error)}`));
+          }
+        },
       }, 'Sign out'));
   } else {
     const back = encodeURIComponent(parse().path);

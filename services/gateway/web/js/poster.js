@@ -34,6 +34,8 @@ export function poster(movie, { size = 'card' } = {}) {
     img.alt = `Poster of ${movie.title}`;
     img.className = `poster poster-${size}`;
     img.loading = 'lazy';
+    // An image the page may not load (another origin, under the CSP) or that is gone.
+    img.addEventListener('error', () => img.replaceWith(poster({ ...movie, posterUrl: null }, { size })), { once: true });
     return img;
   }
   const h = hash(movie.title);

@@ -20,6 +20,7 @@ export class SeatMap {
     this.onLimit = onLimit;
     this.seats = new Map();
     this.versions = new Map();
+    this.touched = new Map();
     this.selected = new Set();
     this.focusId = null;
     performance.mark('seatmap-render-start');
@@ -145,21 +146,36 @@ export class SeatMap {
     if (version !== null) {
       if (version <= (this.versions.get(seatId) ?? -Infinity)) return;
       this.versions.set(seatId, version);
+      this.touched.set(seatId, performance.now());
     }
     if (entry.seat.status === status) return;
     entry.seat.status = status;
     const lost = status !== 'AVAILABLE' && this.selected.delete(seatId);
+    const hadFocus = document.activeElement === entry.button;
     this.paint(seatId);
-    if (this.focusId === seatId && status !== 'AVAILABLE') this.resetFocus();
+    if (this.focusId === seatId && status !== 'AVAILABLE') {
+      this.resetFocus();
+      // A disabled button drops focus to the page: keep the keyboard user inside the map.
+      if (hadFocus && this.focusId) this.seats.get(this.focusId).button.focus();
+    } else if (!this.focusId && status === 'AVAILABLE') {
+      this.setFocus(seatId);
+    }
     if (lost) {
       this.onTaken([seatId]);
       this.onSelection(this.selection());
     }
   }
 
-  /** A fresh copy of the whole map, after a reconnection. */
-  resync(rows) {
-    for (const row of rows) for (const s of row.seats) this.update(s.id, s.status);
+  /**
+   * A fresh copy of the whole map, fetched from `asked` (performance.now()) on. A seat a live
+   * update changed after that moment keeps the update: the copy may predate it.
+   */
+  resync(rows, asked) {
+    for (const row of rows) {
+      for (const s of row.seats) {
+        if ((this.touched.get(s.id) ?? -Infinity) < asked) this.update(s.id, s.status);
+      }
+    }
   }
 
   setFocus(id) {

@@ -32,6 +32,7 @@ export async function render([mode], query, { go }) {
     } catch (err) {
       error.replaceChildren(notice('error', words(err, signUp)));
       submit.disabled = false;
+      submit.focus();
     }
   });
   const other = signUp
@@ -49,5 +50,5 @@ function words(error, signUp) {
 
 /** Only a path inside the shop, never another site. */
 function safeNext(next) {
-  return next && /^\/[\w\-/?=&%.]*$/.test(next) && !/^\/(signin|signup)/.test(next) ? next : '/';
+  return next && /^\/[\w\-/?=&%.,]*$/.test(next) && !/^\/(signin|signup)/.test(next) ? next : '/';
 }

@@ -29,6 +29,7 @@ export async function render([id], _query, ctx) {
   try {
     data = await gql(QUERY, { id }, { auth: true });
   } catch (error) {
+    if (!ctx.isCurrent()) return null;
     if (error.code === 'UNAUTHENTICATED') { ctx.go(`/signin?next=${encodeURIComponent(`/booking/${id}`)}`); return null; }
     throw error;
   }
@@ -55,6 +56,10 @@ class BookingView {
 
   draw(keepMessages = false) {
     this.stop();
+    // A hold that ran out before this page opened shows as run out, before anything is drawn.
+    if (this.booking.status === 'PENDING' && !(Date.parse(this.booking.holdExpiresAt) > serverNow())) {
+      this.booking = { ...this.booking, status: 'EXPIRED' };
+    }
     const b = this.booking;
     const st = b.showtime;
     const tz = st.cinema.timeZone;
@@ -154,9 +159,8 @@ class BookingView {
         pay.disabled = false;
         pay.textContent = `Pay ${money(this.booking.total)}`;
         if (error.code === 'HOLD_EXPIRED') { this.runOut(); return; }
-        if (error.code === 'PAYMENT_DECLINED') { lastAttempt = ''; number.select(); }
         this.say('error', describe(error));
-        this.messages.querySelector('.notice')?.focus?.();
+        if (error.code === 'PAYMENT_DECLINED') { lastAttempt = ''; number.focus(); number.select(); } else pay.focus();
       }
     });
     return form;

@@ -9,14 +9,16 @@ const QUERY = `query Mine { myBookings { id status total { amount currency } sea
 
 const STATUS = { PENDING: 'Awaiting payment', CONFIRMED: 'Paid', EXPIRED: 'Hold ran out', CANCELLED: 'Cancelled', REFUNDED: 'Refunded' };
 
-export async function render(_p, _q, { go }) {
+export async function render(_p, _q, { go, isCurrent }) {
   let data;
   try {
     data = await gql(QUERY, {}, { auth: true });
   } catch (error) {
+    if (!isCurrent()) return;
     if (error.code === 'UNAUTHENTICATED') { go('/signin?next=%2Fbookings'); return; }
     throw error;
   }
+  if (!isCurrent()) return;
   const now = serverNow();
   const list = data.myBookings.filter((b) => b.showtime);
   const upcoming = list.filter((b) => Date.parse(b.showtime.startsAt) >= now)

@@ -11,8 +11,12 @@ const QUERY = `query NowShowing {
   showtimes { id startsAt movie { id } cinema { id } auditorium { name } }
 }`;
 
-export async function render(_params, query, { go }) {
+/** The filter that caused this render keeps the focus (arrow keys in the list re-render). */
+let refocus = null;
+
+export async function render(_params, query, { go, isCurrent }) {
   const data = await gql(QUERY);
+  if (!isCurrent()) return;
   const cinemas = data.cinemas;
   const cinemaId = cinemas.some((c) => c.id === query.get('cinema')) ? query.get('cinema') : '';
   const zone = (cinemas.find((c) => c.id === cinemaId) || cinemas[0] || {}).timeZone || undefined;
@@ -35,7 +39,10 @@ export async function render(_params, query, { go }) {
   const select = h('select', { id: 'cinema-filter' },
     h('option', { value: '' }, 'All cinemas'),
     cinemas.map((c) => h('option', { value: c.id, selected: c.id === cinemaId }, c.name)));
-  select.addEventListener('change', () => go(link(select.value, day).slice(1)));
+  select.addEventListener('change', () => {
+    refocus = 'cinema-filter';
+    go(link(select.value, day).slice(1));
+  });
 
   const filters = h('div', { class: 'filters' },
     h('div', { class: 'field inline' }, h('label', { for: 'cinema-filter' }, 'Cinema'), select),
@@ -47,6 +54,8 @@ export async function render(_params, query, { go }) {
     ? h('ul', { class: 'movies' }, movies.map((m) => movieCard(m, byMovie.get(m.id), zones, cinemaId ? null : names)))
     : h('p', { class: 'empty' }, 'Nothing is showing on this day. Try another day or cinema.');
   show('Now showing', h('h1', {}, 'Now showing'), filters, grid);
+  if (refocus) document.getElementById(refocus)?.focus();
+  refocus = null;
 }
 
 function movieCard(movie, showtimes, zones, names) {

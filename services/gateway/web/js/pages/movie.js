@@ -12,8 +12,9 @@ const QUERY = `query Movie($id: ID!) {
   }
 }`;
 
-export async function render([id]) {
+export async function render([id], _query, { isCurrent }) {
   const { movie } = await gql(QUERY, { id });
+  if (!isCurrent()) return;
   if (!movie) {
     show('Not found', h('h1', {}, 'This movie is not showing'), h('p', {}, h('a', { href: '#/' }, 'See what is showing')));
     return;

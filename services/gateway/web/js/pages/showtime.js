@@ -25,15 +25,22 @@ const HOLD = `mutation Hold($input: CreateBookingInput!) { createBooking(input: 
 
 export async function render([id], query, { go, isCurrent }) {
   let map = null;
+  let mapShown;
+  const mapReady = new Promise((resolve) => { mapShown = resolve; });
   const early = [];
+  delete document.documentElement.dataset.seatmapLive;
   const live = subscribe(UPDATES, { id }, {
     onData: ({ seatMapUpdates: u }) => {
       if (map) map.update(u.seatId, u.status, u.version);
       else early.push(u);
     },
     onResync: async () => {
+      await mapReady;
+      const asked = performance.now();
       const data = await gql(RESYNC, { id }).catch(() => null);
-      if (map && data?.showtime) map.resync(data.showtime.seatMap.rows);
+      if (map && data?.showtime) map.resync(data.showtime.seatMap.rows, asked);
+      // Tests wait for this: the map and the subscription agree from here on.
+      document.documentElement.dataset.seatmapLive = 'ready';
     },
   });
   let data;
@@ -56,6 +63,8 @@ export async function render([id], query, { go, isCurrent }) {
   const summary = h('p', { class: 'summary', 'aria-live': 'polite', id: 'selection-summary' });
   const hold = h('button', { type: 'button', class: 'primary', disabled: true }, 'Hold seats');
   const preselect = (query.get('seats') || '').split(',').filter(Boolean);
+  // Seats of our own hold in flight: their HELD updates are ours, not someone else's.
+  let holding = new Set();
 
   const onSelection = (ids) => {
     summary.textContent = map ? map.summary() : '';
@@ -68,10 +77,14 @@ export async function render([id], query, { go, isCurrent }) {
     maxSeats: max,
     selected: preselect,
     onSelection,
-    onTaken: (ids) => say('warning', `${ids.length === 1 ? 'Seat' : 'Seats'} ${seatList(ids)} ${ids.length === 1 ? 'was' : 'were'} just taken by someone else and left your selection.`),
+    onTaken: (taken) => {
+      const ids = taken.filter((s) => !holding.has(s));
+      if (ids.length) say('warning', `${ids.length === 1 ? 'Seat' : 'Seats'} ${seatList(ids)} ${ids.length === 1 ? 'was' : 'were'} just taken by someone else and left your selection.`);
+    },
     onLimit: () => say('warning', `You can choose up to ${max} seats in one booking.`),
   });
   early.forEach((u) => map.update(u.seatId, u.status, u.version));
+  mapShown();
   onSelection(map.selection());
 
   hold.addEventListener('click', async () => {
@@ -82,6 +95,7 @@ export async function render([id], query, { go, isCurrent }) {
     }
     hold.disabled = true;
     hold.textContent = 'Holding…';
+    holding = new Set(seatIds);
     try {
       const { createBooking } = await gql(HOLD, { input: { showtimeId: id, seatIds } }, { auth: true });
       go(`/booking/${createBooking.id}`);
@@ -92,7 +106,12 @@ export async function render([id], query, { go, isCurrent }) {
         return;
       }
       say('error', describe(error));
+      holding = new Set();
+      // The seats of a failed hold that are still free stay chosen.
+      for (const s of seatIds) if (map.choosable(s) && !map.selected.has(s)) map.toggle(s);
       onSelection(map.selection());
+      if (!hold.disabled) hold.focus();
+      else map.resetFocus();
     }
   });
 
