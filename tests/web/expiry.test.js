@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startShop, launch, openPage, shot, axe, signUp, seatPair, seat, payWith, bigShowtime, assertNoProblems,
+  startShop, launch, openPage, shot, axe, signUp, chooseTwoSeats, seat, payWith, bigShowtime, assertNoProblems,
 } from './support.js';
 
 const HOLD_SECONDS = 34;
@@ -28,10 +28,7 @@ test('the countdown runs to the hold expiry, the page says so, and holding the s
   const page = await openPage(browser, shop.url);
   await signUp(page, shop.url);
   const showtime = await bigShowtime(shop.url);
-  await page.goto(`${shop.url}/#/showtime/${showtime.id}`);
-  const [a, b] = await seatPair(page);
-  await seat(page, a).click();
-  await seat(page, b).click();
+  const [a, b] = await chooseTwoSeats(page, shop.url, showtime.id);
   await page.getByRole('button', { name: 'Hold 2 seats' }).click();
   const clock = page.getByRole('timer');
   await clock.waitFor();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startShop, launch, openPage, axe, shot, signUp, seatPair, seat, payWith, bigShowtime,
+  startShop, launch, openPage, axe, shot, signUp, seatPair, seat, chooseTwoSeats, payWith, bigShowtime,
   assertNoProblems, target,
 } from './support.js';
 
@@ -145,10 +145,7 @@ test('a new customer finds a showtime, pays after a decline, gets tickets and ca
 test('seats chosen before signing in are still chosen after signing up', async () => {
   const page = await openPage(browser, shop.url);
   const showtime = await bigShowtime(shop.url);
-  await page.goto(`${shop.url}/#/showtime/${showtime.id}`);
-  const [a, b] = await seatPair(page);
-  await seat(page, a).click();
-  await seat(page, b).click();
+  const [a, b] = await chooseTwoSeats(page, shop.url, showtime.id);
   await page.getByRole('button', { name: 'Hold 2 seats' }).click();
   await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
   await page.getByRole('link', { name: 'Create an account' }).click();

@@ -27,6 +27,16 @@ test('a customer signs up, chooses seats, holds and pays with the keyboard only'
   await page.goto(`${shop.url}/`);
   await page.locator('.movie-card').first().waitFor();
 
+  // The cinema filter: arrow keys change it, and the focus stays on it while the page redraws.
+  await tabTo(page, 'the cinema filter', () => document.activeElement.id === 'cinema-filter');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => location.hash.includes('cinema='));
+  await page.waitForFunction(() => document.querySelector('.days a')?.getAttribute('href').includes('cinema='));
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'cinema-filter');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.querySelector('#cinema-filter').selectedIndex === 2);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'cinema-filter');
+
   await tabTo(page, 'Sign up', () => document.activeElement.textContent === 'Sign up');
   await page.keyboard.press('Enter');
   await page.getByLabel('Your name').waitFor();

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startShop, launch, openPage, signUp, seatPair, seat, payWith, bigShowtime, assertNoProblems,
+  startShop, launch, openPage, signUp, chooseTwoSeats, payWith, bigShowtime, assertNoProblems,
 } from './support.js';
 
 let shop;
@@ -20,10 +20,7 @@ test('a reload in the middle of the checkout keeps the session and the hold, and
   const page = await openPage(browser, shop.url);
   await signUp(page, shop.url, 'Reloading Rita');
   const showtime = await bigShowtime(shop.url);
-  await page.goto(`${shop.url}/#/showtime/${showtime.id}`);
-  const [a, b] = await seatPair(page);
-  await seat(page, a).click();
-  await seat(page, b).click();
+  const [a, b] = await chooseTwoSeats(page, shop.url, showtime.id);
   await page.getByRole('button', { name: 'Hold 2 seats' }).click();
   await page.getByRole('timer').waitFor();
   const before = await page.locator('.countdown').textContent();

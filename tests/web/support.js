@@ -194,6 +194,14 @@ export async function liveReady(page) {
   await page.waitForFunction(() => document.documentElement.dataset.seatmapLive === 'ready', null, { timeout: 10_000 });
 }
 
+/** Opens a showtime's seat map and chooses two free seats side by side; returns their ids. */
+export async function chooseTwoSeats(page, url, showtimeId) {
+  await page.goto(`${url}/#/showtime/${showtimeId}`);
+  const pair = await seatPair(page);
+  for (const id of pair) await seat(page, id).click();
+  return pair;
+}
+
 export const seat = (page, id) => page.locator(`button.seat[data-seat="${id}"]`);
 
 export async function payWith(page, number) {

@@ -18,16 +18,20 @@ per_engine!(
     the_seat_map_carries_each_rows_aisles,
 );
 
-async fn seat_statuses(app: &TestApp, showtime_id: &str) -> Vec<(String, i32)> {
-    let map = app
-        .inventory()
+async fn seat_map(app: &TestApp, showtime_id: &str) -> pb::SeatMap {
+    app.inventory()
         .await
         .get_seat_map(pb::GetSeatMapRequest {
             showtime_id: showtime_id.to_owned(),
         })
         .await
-        .expect("map");
-    map.into_inner()
+        .expect("map")
+        .into_inner()
+}
+
+async fn seat_statuses(app: &TestApp, showtime_id: &str) -> Vec<(String, i32)> {
+    seat_map(app, showtime_id)
+        .await
         .rows
         .into_iter()
         .flat_map(|r| r.seats)
@@ -54,15 +58,7 @@ async fn the_seat_map_carries_each_rows_aisles(engine: Engine) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let map = app
-        .inventory()
-        .await
-        .get_seat_map(pb::GetSeatMapRequest {
-            showtime_id: seeded.showtime_id.clone(),
-        })
-        .await
-        .expect("map")
-        .into_inner();
+    let map = seat_map(&app, &seeded.showtime_id).await;
     let aisles: Vec<(&str, &[u32])> = map
         .rows
         .iter()
@@ -380,15 +376,7 @@ async fn the_catalog_serves_movies_cinemas_and_filtered_showtimes(engine: Engine
         .into_inner()
         .showtimes;
     assert_eq!(batch.len(), 1);
-    let map = app
-        .inventory()
-        .await
-        .get_seat_map(pb::GetSeatMapRequest {
-            showtime_id: seeded.showtime_id.clone(),
-        })
-        .await
-        .expect("map")
-        .into_inner();
+    let map = seat_map(&app, &seeded.showtime_id).await;
     assert_eq!(map.rows.len(), 2);
     let seat = &map.rows[1].seats[4];
     assert_eq!(

@@ -96,6 +96,38 @@ async fn login_and_register_have_a_stricter_limit() {
     assert_eq!(number(&response, "ratelimit-limit"), 100);
 }
 
+#[tokio::test]
+async fn the_web_shops_login_and_register_share_the_stricter_limit_but_its_refresh_does_not() {
+    let backends = Backends::spawn().await;
+    let gateway = backends
+        .gateway_with(|s| {
+            s.rate_limit.requests = 100;
+            s.rate_limit.auth_requests = 2;
+        })
+        .await;
+    assert_eq!(
+        send(gateway.post("/api/v1/auth/session/login"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        send(gateway.post("/api/v1/auth/session/register"))
+            .await
+            .status(),
+        200
+    );
+    let response = send(gateway.post("/api/v1/auth/login")).await;
+    assert_problem(response, 429, "rate_limited").await;
+    let response = send(gateway.post("/api/v1/auth/session/login")).await;
+    assert_eq!(response.status(), 429);
+    // A reload refreshes the session under the general budget.
+    let response = send(gateway.post("/api/v1/auth/session/refresh")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(number(&response, "ratelimit-limit"), 100);
+    assert_eq!(backends.users.hits(), 3);
+}
+
 async fn two_gateways(
     backends: &Backends,
     redis_url: Option<String>,
