@@ -40,6 +40,9 @@ test('a new customer finds a showtime, pays after a decline, gets tickets and ca
   assert.ok(firstLoad > 0 && firstLoad <= 150 * 1024, `first load ${firstLoad} B`);
   await accessible(page, 'home');
   await shot(page, '01-home');
+  // The demo's movies have no poster files: each card draws one from its title.
+  const cards = await page.locator('.movie-card').count();
+  assert.equal(await page.locator('.movie-card svg.poster[role="img"][aria-label^="Poster of "]').count(), cards);
 
   // Filters: one cinema, then the next day; every time shown is that cinema's, on that day.
   await page.getByLabel('Cinema').selectOption({ label: 'Paramount Riverside' });
