@@ -1,5 +1,6 @@
-//! The web shop: static files compiled into the binary and served at `/` and `/assets/…`
-//! under a strict Content-Security-Policy (ADR 0601). The pages talk only to the public API.
+//! The web shop and the back office: static files compiled into the binary and served at `/`,
+//! `/admin` and `/assets/…` under a strict Content-Security-Policy (ADR 0601). The pages talk
+//! only to the public API, which authorizes every call; the back office page itself is no secret.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -46,10 +47,26 @@ macro_rules! asset {
 
 const JS: &str = "text/javascript; charset=utf-8";
 
-/// Every file under `web/` except `index.html`; a test checks that none is left out.
+/// Every file under `web/` except the two pages; a test checks that none is left out.
 const ASSETS: &[Asset] = &[
+    asset!("admin.css", "text/css; charset=utf-8"),
     asset!("app.css", "text/css; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
+    asset!("js/admin/layout.js", JS),
+    asset!("js/admin/main.js", JS),
+    asset!("js/admin/rest.js", JS),
+    asset!("js/admin/zone.js", JS),
+    asset!("js/admin/pages/booking.js", JS),
+    asset!("js/admin/pages/bookings.js", JS),
+    asset!("js/admin/pages/cinemas.js", JS),
+    asset!("js/admin/pages/designer.js", JS),
+    asset!("js/admin/pages/door.js", JS),
+    asset!("js/admin/pages/home.js", JS),
+    asset!("js/admin/pages/movie.js", JS),
+    asset!("js/admin/pages/movies.js", JS),
+    asset!("js/admin/pages/sales.js", JS),
+    asset!("js/admin/pages/showtime-sales.js", JS),
+    asset!("js/admin/pages/signin.js", JS),
     asset!("js/api.js", JS),
     asset!("js/auth.js", JS),
     asset!("js/card.js", JS),
@@ -69,11 +86,18 @@ const ASSETS: &[Asset] = &[
 ];
 
 const INDEX_HTML: &str = include_str!("../web/index.html");
+const ADMIN_HTML: &[u8] = include_bytes!("../web/admin.html");
+
+/// What a page may ask the browser for: nothing in the shop; the camera in the back office,
+/// whose door page scans QR codes.
+const SHOP_PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=()";
+const ADMIN_PERMISSIONS: &str = "camera=(self), microphone=(), geolocation=(), payment=()";
 
 /// The shop's files, with validators computed once at start.
 pub struct Web {
     index: Vec<u8>,
     index_etag: String,
+    admin_etag: String,
     assets: Vec<(&'static Asset, String)>,
 }
 
@@ -93,6 +117,7 @@ impl Web {
         Self {
             index_etag: etag(&index),
             index,
+            admin_etag: etag(ADMIN_HTML),
             assets: ASSETS.iter().map(|a| (a, etag(a.body))).collect(),
         }
     }
@@ -105,6 +130,7 @@ impl Web {
 pub fn router<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
     Router::new()
         .route("/", get(index))
+        .route("/admin", get(admin))
         .route("/assets/{*name}", get(asset))
         .with_state(web)
 }
@@ -116,6 +142,20 @@ async fn index(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
         &web.index,
         &web.index_etag,
     )
+}
+
+async fn admin(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
+    let mut response = file(
+        &headers,
+        "text/html; charset=utf-8",
+        ADMIN_HTML,
+        &web.admin_etag,
+    );
+    response.headers_mut().insert(
+        "permissions-policy",
+        HeaderValue::from_static(ADMIN_PERMISSIONS),
+    );
+    response
 }
 
 async fn asset(
@@ -161,7 +201,7 @@ pub fn security_headers(headers: &mut HeaderMap) {
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(
         "permissions-policy",
-        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+        HeaderValue::from_static(SHOP_PERMISSIONS),
     );
     headers.insert(
         "cross-origin-opener-policy",
@@ -186,7 +226,7 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
         let mut on_disk = Vec::new();
         collect(&dir, &dir, &mut on_disk);
-        on_disk.retain(|n| n != "index.html");
+        on_disk.retain(|n| n != "index.html" && n != "admin.html");
         on_disk.sort();
         let mut served: Vec<String> = Web::names().map(String::from).collect();
         served.sort();

@@ -91,3 +91,34 @@ async fn the_demo_shows_test_cards_and_a_real_shop_does_not() {
     let html = send(demo.get("/")).await.text().await.expect("body");
     assert!(html.contains(r#"data-test-cards="true""#));
 }
+
+#[tokio::test]
+async fn the_back_office_page_is_locked_down_like_the_shop_and_only_it_may_use_the_camera() {
+    let backends = Backends::spawn().await;
+    let gateway = backends.gateway().await;
+    let admin = send(gateway.get("/admin")).await;
+    assert_eq!(admin.status(), 200);
+    let headers = admin.headers().clone();
+    let csp = headers["content-security-policy"].to_str().expect("csp");
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+    assert!(!csp.contains("unsafe"), "{csp}");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    let permissions = headers["permissions-policy"].to_str().expect("policy");
+    assert!(permissions.contains("camera=(self)"), "{permissions}");
+    assert!(permissions.contains("microphone=()"), "{permissions}");
+    let html = admin.text().await.expect("body");
+    assert!(html.contains(r#"<script type="module" src="/assets/js/admin/main.js"></script>"#));
+    assert!(!html.contains("<script>"), "no inline script");
+
+    let shop = send(gateway.get("/")).await;
+    assert!(
+        shop.headers()["permissions-policy"]
+            .to_str()
+            .expect("policy")
+            .contains("camera=()")
+    );
+    let page = send(gateway.get("/assets/js/admin/pages/door.js")).await;
+    assert_eq!(page.status(), 200);
+    // Serving the page asks no service anything: the API behind it authorizes each call.
+    assert_eq!(backends.users.hits() + backends.booking.hits(), 0);
+}

@@ -1,6 +1,8 @@
 // The seat map: the screen, rows as the auditorium's layout has them (aisles included), one
 // button per seat. Keyboard: one seat is in the tab order; arrow keys move between seats that
 // can be chosen, Space or Enter toggles. Live updates change one seat without a redraw.
+// `readOnly` draws the same map for staff (sales, the layout designer's preview): seats are
+// pictures, not buttons, and held and sold seats look different.
 
 import { h } from './dom.js';
 import { money, seatType, seatList, sum } from './format.js';
@@ -13,8 +15,12 @@ export class SeatMap {
    * onSelection(ids): the choice changed; onTaken(ids): chosen seats someone else took;
    * onLimit(): a seat beyond the hold limit was asked for.
    */
-  constructor(rows, { maxSeats, selected = [], onSelection = () => {}, onTaken = () => {}, onLimit = () => {} }) {
+  constructor(rows, {
+    maxSeats = 0, selected = [], readOnly = false, showStates = true, onSelection = () => {}, onTaken = () => {}, onLimit = () => {},
+  }) {
     this.maxSeats = maxSeats;
+    this.readOnly = readOnly;
+    this.showStates = showStates;
     this.onSelection = onSelection;
     this.onTaken = onTaken;
     this.onLimit = onLimit;
@@ -43,7 +49,7 @@ export class SeatMap {
       return 1.8 + r.seats.length + 0.7 * aisles + 0.12 * (r.seats.length + aisles + 1);
     };
     const widest = Math.max(...rows.map(units), 1);
-    const grid = h('div', { class: 'seatmap', role: 'group', 'aria-label': 'Seats, screen at the top' });
+    const grid = h('div', { class: `seatmap${this.readOnly ? ' read-only' : ''}`, role: 'group', 'aria-label': 'Seats, screen at the top' });
     grid.addEventListener('click', (e) => {
       const button = e.target.closest('button.seat');
       if (button) this.toggle(button.dataset.seat);
@@ -74,9 +80,11 @@ export class SeatMap {
     const gaps = new Set(row.gapsAfter || []);
     const cells = [h('span', { class: 'row-label', 'aria-hidden': 'true' }, row.label)];
     row.seats.forEach((seat, i) => {
-      const button = h('button', {
-        type: 'button', class: `seat ${seat.type.toLowerCase()}`, dataset: { seat: seat.id }, tabindex: '-1',
-      }, String(seat.number));
+      const button = this.readOnly
+        ? h('span', { class: `seat ${seat.type.toLowerCase()}`, dataset: { seat: seat.id }, role: 'img' }, String(seat.number))
+        : h('button', {
+          type: 'button', class: `seat ${seat.type.toLowerCase()}`, dataset: { seat: seat.id }, tabindex: '-1',
+        }, String(seat.number));
       this.seats.set(seat.id, { seat, button });
       cells.push(button);
       const next = row.seats[i + 1];
@@ -92,15 +100,25 @@ export class SeatMap {
     const byType = new Map();
     for (const row of rows) for (const s of row.seats) if (!byType.has(s.type)) byType.set(s.type, s.price);
     const order = ['STANDARD', 'PREMIUM', 'ACCESSIBLE'].filter((t) => byType.has(t));
+    let states = this.readOnly
+      ? [['held', 'Held'], ['sold', 'Sold']]
+      : [['chosen', 'Your choice'], ['taken', 'Taken']];
+    if (!this.showStates) states = [];
     return h('ul', { class: 'legend', 'aria-label': 'Legend' },
       order.map((t) => h('li', {}, h('span', { class: `swatch ${t.toLowerCase()}`, 'aria-hidden': 'true' }),
-        `${seatType(t)[0].toUpperCase()}${seatType(t).slice(1)} ${money(byType.get(t))}`)),
-      h('li', {}, h('span', { class: 'swatch chosen', 'aria-hidden': 'true' }), 'Your choice'),
-      h('li', {}, h('span', { class: 'swatch taken', 'aria-hidden': 'true' }), 'Taken'));
+        `${seatType(t)[0].toUpperCase()}${seatType(t).slice(1)}${byType.get(t) ? ` ${money(byType.get(t))}` : ''}`)),
+      states.map(([cls, text]) => h('li', {}, h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), text)));
   }
 
   paint(id) {
     const { seat, button } = this.seats.get(id);
+    if (this.readOnly) {
+      button.classList.toggle('held', seat.status === 'HELD');
+      button.classList.toggle('sold', seat.status === 'SOLD');
+      const price = seat.price ? `, ${money(seat.price)}` : '';
+      button.setAttribute('aria-label', `${seat.id}, ${seatType(seat.type)}${price}, ${STATES[seat.status]}`);
+      return;
+    }
     const chosen = this.selected.has(id);
     const taken = seat.status !== 'AVAILABLE';
     button.disabled = taken;
@@ -112,6 +130,7 @@ export class SeatMap {
   }
 
   toggle(id) {
+    if (this.readOnly) return;
     const entry = this.seats.get(id);
     if (!entry || entry.seat.status !== 'AVAILABLE') return;
     if (this.selected.has(id)) this.selected.delete(id);
@@ -179,6 +198,7 @@ export class SeatMap {
   }
 
   setFocus(id) {
+    if (this.readOnly) return;
     if (this.focusId && this.seats.has(this.focusId)) this.seats.get(this.focusId).button.tabIndex = -1;
     this.focusId = id;
     if (id) this.seats.get(id).button.tabIndex = 0;
@@ -189,6 +209,13 @@ export class SeatMap {
       || [...this.seats.values()].find((s) => s.seat.status === 'AVAILABLE')?.seat.id
       || null;
     this.setFocus(first);
+  }
+
+  /** How many seats are in each state now: what the sales page counts. */
+  counts() {
+    const out = { AVAILABLE: 0, HELD: 0, SOLD: 0 };
+    this.seats.forEach(({ seat }) => { out[seat.status] += 1; });
+    return out;
   }
 
   key(e) {
