@@ -31,8 +31,22 @@ export async function freePort() {
   });
 }
 
-/** Starts `boxoffice all --demo`; every service on a free port unless `gatewayPort` is given. */
+/**
+ * Starts `boxoffice all --demo`; every service on a free port unless `gatewayPort` is given.
+ * With BOXOFFICE_SHOP_URL and BOXOFFICE_SHOP_DIR set (scripts/web-distributed.sh) it uses that
+ * running deployment and its data directory instead.
+ */
 export async function startShop({ env = {}, dataDir = null, gatewayPort = 0 } = {}) {
+  if (process.env.BOXOFFICE_SHOP_URL) {
+    const dir = process.env.BOXOFFICE_SHOP_DIR;
+    return {
+      url: process.env.BOXOFFICE_SHOP_URL,
+      dir,
+      credentials: JSON.parse(readFileSync(join(dir, 'demo-credentials.json'), 'utf8')),
+      log: () => '',
+      async stop() {},
+    };
+  }
   const dir = dataDir || mkdtempSync(join(tmpdir(), 'bo-web-'));
   const vars = { ...process.env, BOXOFFICE_DATA_DIR: dir, RUST_LOG: 'warn,boxoffice=info', ...env };
   for (const key of SERVICES) vars[`BOXOFFICE_${key}`] = '127.0.0.1:0';
