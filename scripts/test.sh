@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: the workspace's Rust tests, then the web shop in a real browser
+# The whole test suite: the workspace's Rust tests, then the shop and the back office in a real browser
 # (Debian's Chromium driven by playwright-core, tests/web). Needs the servers the README names
 # and, for the browser tests, /usr/bin/chromium and `npm ci` in tests/web (.ci/run does both).
 set -euo pipefail
@@ -14,3 +14,6 @@ if [ ! -x /usr/bin/chromium ] || [ ! -d tests/web/node_modules/playwright-core ]
   exit 1
 fi
 npm --prefix tests/web test
+
+# The back office again, against the six-process deployment on PostgreSQL, RabbitMQ and Redis.
+BIN="${CARGO_TARGET_DIR:-target}/debug/boxoffice" scripts/web-distributed.sh admin.test.js
