@@ -1,6 +1,7 @@
 //! Back-office SQL, written once for both engines: daily series, sales aggregates, posters.
 //! `back_office_sql!(Store, Db)` implements `BackOfficeStore`; it expands next to
-//! `catalog_sql!` and uses its helpers (`Tx`, `lock_auditorium`, `find_clashes`, …).
+//! `catalog_sql!`, uses its helpers (`Tx`, `lock_auditorium`, `insert_seats`, …) and gives it
+//! the clash check and showtime insert that single showtimes and series share.
 
 macro_rules! back_office_sql {
     ($store:ty, $db:ty) => {
@@ -31,6 +32,71 @@ macro_rules! back_office_sql {
                 prices: prices.0,
                 counts: SeatCounts { capacity, held, sold_standard, sold_premium, sold_accessible },
             }
+        }
+
+        /// Every existing showtime of the auditorium (but `except`) that one of the requested
+        /// windows overlaps, each paired with the start of the window it clashes with. One read
+        /// for any number of windows; the caller holds the auditorium lock, so no showtime can
+        /// appear between this check and its insert.
+        async fn find_clashes(tx: &mut Tx, auditorium_id: Uuid, windows: &[ShowtimeWindow], except: Option<Uuid>) -> StoreResult<Vec<Clash>> {
+            let others: Vec<(Uuid, Uuid, String, String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+                "SELECT s.id, s.movie_id, m.title, a.name, s.starts_at, s.ends_at FROM showtimes s \
+                 JOIN movies m ON m.id = s.movie_id JOIN auditoriums a ON a.id = s.auditorium_id \
+                 WHERE s.auditorium_id = $1 ORDER BY s.starts_at, s.id")
+                .bind(auditorium_id)
+                .fetch_all(&mut **tx)
+                .await?;
+            let mut clashes = Vec::new();
+            for window in windows {
+                for (id, movie_id, movie_title, auditorium_name, starts_at, ends_at) in &others {
+                    let other = ShowtimeWindow { starts_at: *starts_at, ends_at: *ends_at };
+                    if Some(*id) != except && window.overlaps(&other) {
+                        clashes.push(Clash {
+                            id: *id,
+                            movie_id: *movie_id,
+                            movie_title: movie_title.clone(),
+                            auditorium_id,
+                            auditorium_name: auditorium_name.clone(),
+                            starts_at: *starts_at,
+                            ends_at: *ends_at,
+                            requested_starts_at: Some(window.starts_at),
+                        });
+                    }
+                }
+            }
+            Ok(clashes)
+        }
+
+        /// One requested showtime: a clash names the existing showtimes only (the request
+        /// has one start, which the caller knows).
+        async fn check_no_overlap(tx: &mut Tx, auditorium_id: Uuid, window: ShowtimeWindow, except: Option<Uuid>) -> StoreResult<()> {
+            let mut clashes = find_clashes(tx, auditorium_id, &[window], except).await?;
+            if clashes.is_empty() {
+                return Ok(());
+            }
+            clashes.iter_mut().for_each(|c| c.requested_starts_at = None);
+            Err(StoreError::Clash(clashes))
+        }
+
+        /// Where a new showtime goes: its movie, and the auditorium (locked) with its layout.
+        struct Placement<'a> {
+            movie_id: Uuid,
+            auditorium_id: Uuid,
+            cinema_id: Uuid,
+            layout: &'a Layout,
+        }
+
+        /// Inserts one showtime and its seats; the caller has checked for clashes under the
+        /// auditorium lock.
+        async fn insert_showtime(tx: &mut Tx, place: &Placement<'_>, window: ShowtimeWindow, prices: &Prices, now: DateTime<Utc>) -> StoreResult<Uuid> {
+            let id = Uuid::now_v7();
+            sqlx::query("INSERT INTO showtimes (id, movie_id, auditorium_id, cinema_id, starts_at, ends_at, prices, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(id).bind(place.movie_id).bind(place.auditorium_id).bind(place.cinema_id)
+                .bind(window.starts_at).bind(window.ends_at).bind(sqlx::types::Json(prices)).bind(db_time(now))
+                .execute(&mut **tx).await?;
+            insert_seats(tx, id, place.layout).await?;
+            Ok(id)
         }
 
         #[async_trait]
