@@ -22,6 +22,10 @@ pub enum ProblemCode {
     Forbidden,
     NotFound,
     Conflict,
+    /// A showtime would overlap another in its auditorium. Spelled in capitals because the
+    /// staff front end was specified against that spelling (the one exception in this table).
+    #[serde(rename = "SHOWTIME_CLASH")]
+    ShowtimeClash,
     EmailTaken,
     IdempotencyKeyInUse,
     RateLimited,
@@ -42,7 +46,9 @@ impl ProblemCode {
             }
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict | Self::EmailTaken | Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            Self::Conflict | Self::ShowtimeClash | Self::EmailTaken | Self::IdempotencyKeyInUse => {
+                StatusCode::CONFLICT
+            }
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::UpstreamUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,

@@ -201,7 +201,8 @@ pub async fn start(
     });
     let app = boxoffice_http::with_standard_layers(
         "cinema",
-        api.merge(boxoffice_http::health_router(readiness)),
+        api.merge(api::posters::router(store.clone()))
+            .merge(boxoffice_http::health_router(readiness)),
     );
     tasks.push((
         "http server",

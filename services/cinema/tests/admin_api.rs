@@ -189,7 +189,7 @@ async fn overlapping_showtimes_are_refused_with_a_conflict(engine: Engine) {
         )
         .await;
     assert_eq!(status, 409, "{problem}");
-    assert_eq!(problem["code"], "conflict");
+    assert_eq!(problem["code"], "SHOWTIME_CLASH");
     let (status, _) = app
         .admin(
             Method::POST,

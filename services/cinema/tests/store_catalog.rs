@@ -43,10 +43,13 @@ async fn overlapping_showtimes_in_one_auditorium_are_refused(engine: Engine) {
         starts_at: t0() + Span::days(1) + Span::minutes(184),
         prices: prices(),
     };
-    assert!(matches!(
-        w.store.create_showtime(&overlapping, t0()).await,
-        Err(StoreError::Conflict(_))
-    ));
+    match w.store.create_showtime(&overlapping, t0()).await {
+        Err(StoreError::Clash(clashes)) => {
+            let named: Vec<_> = clashes.iter().map(|c| c.id).collect();
+            assert_eq!(named, [w.showtime], "the clash names the existing showtime");
+        }
+        other => panic!("expected a clash, got {other:?}"),
+    }
     let after = ShowtimeInput {
         starts_at: t0() + Span::days(1) + Span::minutes(185),
         ..overlapping

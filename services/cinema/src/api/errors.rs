@@ -13,6 +13,7 @@ impl From<StoreError> for Status {
             StoreError::NotFound(what) => Status::not_found(format!("{what} not found")),
             StoreError::Invalid(message) => Status::invalid_argument(message),
             StoreError::Conflict(message) => Status::failed_precondition(message),
+            clash @ StoreError::Clash(_) => Status::failed_precondition(clash.to_string()),
             StoreError::SeatsUnavailable(seats) => Status::with_details(
                 Code::FailedPrecondition,
                 format!("SEATS_UNAVAILABLE: {}", seats.join(", ")),
@@ -45,6 +46,15 @@ impl From<StoreError> for Problem {
                 "The change conflicts with existing data",
             )
             .with_detail(message),
+            StoreError::Clash(clashes) => Problem::new(
+                ProblemCode::ShowtimeClash,
+                "The auditorium is busy with another showtime then",
+            )
+            .with_detail(format!(
+                "{} existing showtime(s) overlap, cleaning time included",
+                clashes.len()
+            ))
+            .with_extension("clashes", clashes),
             other @ (StoreError::Database(_) | StoreError::Corrupt(_)) => Problem::internal(&other),
             other => Problem::new(ProblemCode::Conflict, "Conflict").with_detail(other.to_string()),
         }

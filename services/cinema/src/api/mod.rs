@@ -5,3 +5,4 @@ mod convert;
 mod errors;
 pub mod grpc_catalog;
 pub mod grpc_inventory;
+pub mod posters;

@@ -8,8 +8,10 @@ use super::{Invalid, SeatId, SeatType};
 /// showtime's seat rows are created in one statement.
 pub const MAX_SEATS: usize = 2000;
 
-/// An auditorium's seat layout as staff enter it: rows front to back, seats left to right, and
-/// gaps (aisles) after given seat numbers, for drawing the map.
+/// An auditorium's seat layout as staff enter it: rows front to back, each row's seats in
+/// drawing order left to right (whatever their numbers: a row numbered right to left lists
+/// 12, 11, …, 1), and gaps (aisles) after given seat numbers, for drawing the map. The seat
+/// map keeps exactly this order, and an aisle is drawn to the right of the seat it follows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Layout {
@@ -21,7 +23,7 @@ pub struct Layout {
 pub struct RowSpec {
     pub label: String,
     pub seats: Vec<SeatSpec>,
-    /// Seat numbers followed by an aisle.
+    /// Seat numbers followed by an aisle: the seat drawn just left of it, in listed order.
     #[serde(default)]
     pub gaps_after: Vec<u16>,
 }
@@ -85,7 +87,13 @@ impl Layout {
                 return Err(Invalid::new(format!("row {:?} has no seats", row.label)));
             }
             for spec in &row.seats {
-                let id = SeatId::new(&row.label, spec.number)?;
+                // Name the row and seat: a layout has hundreds, staff must find the bad one.
+                let id = SeatId::new(&row.label, spec.number).map_err(|e| {
+                    Invalid::new(format!(
+                        "row {:?}, seat {}: {}",
+                        row.label, spec.number, e.0
+                    ))
+                })?;
                 if !ids.insert(id.clone()) {
                     return Err(Invalid::new(format!("seat {id} appears twice")));
                 }
@@ -148,6 +156,34 @@ mod tests {
         let ids: Vec<String> = seats.iter().map(|s| s.id.to_string()).collect();
         assert_eq!(ids, ["A-1", "A-2", "A-3", "B-1", "B-2", "B-3"]);
         assert_eq!(seats[4].position, 4);
+    }
+
+    #[test]
+    fn a_right_to_left_row_keeps_its_drawing_order() {
+        let layout: Layout = serde_json::from_str(
+            r#"{"rows":[{"label":"A","seats":[{"number":3},{"number":2},{"number":1}],"gaps_after":[3]}]}"#,
+        )
+        .unwrap();
+        let seats = layout.seats().unwrap();
+        let drawn: Vec<(String, i64)> = seats
+            .iter()
+            .map(|s| (s.id.to_string(), s.position))
+            .collect();
+        assert_eq!(
+            drawn,
+            [("A-3".into(), 0), ("A-2".into(), 1), ("A-1".into(), 2)]
+        );
+    }
+
+    #[test]
+    fn a_bad_seat_number_names_its_row_and_seat() {
+        let mut layout = Layout::grid(2, 2);
+        layout.rows[1].seats[1].number = 1000;
+        let message = layout.seats().unwrap_err().0;
+        assert!(
+            message.contains("\"B\"") && message.contains("1000"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -4,6 +4,9 @@ mod catalog;
 mod hold;
 mod layout;
 mod money;
+mod poster;
+mod sales;
+mod schedule;
 mod seat;
 
 pub use catalog::{
@@ -12,6 +15,9 @@ pub use catalog::{
 pub use hold::{HoldLimits, HoldRequest, HoldState};
 pub use layout::{Layout, LayoutAisles, LayoutSeat, RowAisles, RowSpec, SeatSpec};
 pub use money::{Money, Prices};
+pub use poster::{MAX_POSTER_BYTES, PosterType, poster_etag, poster_url};
+pub use sales::{Sales, SeatCounts};
+pub use schedule::{Clash, MAX_SERIES_DAYS, SeriesInput, local_day};
 pub use seat::{SeatId, SeatStatus, SeatType};
 
 /// A rule a request broke; the message is safe to show to the caller.

@@ -9,13 +9,13 @@ macro_rules! catalog_sql {
         type CinemaRow = (Uuid, String, String, String);
         type AuditoriumRow = (Uuid, Uuid, String, i32, sqlx::types::Json<Layout>);
         type MovieRow = (Uuid, String, i32, String, sqlx::types::Json<Vec<String>>, String, String, Option<NaiveDate>);
-        type ShowtimeRow = (Uuid, Uuid, Uuid, Uuid, String, DateTime<Utc>, DateTime<Utc>, sqlx::types::Json<Prices>, String);
+        type ShowtimeRow = (Uuid, Uuid, Uuid, Uuid, String, String, i32, DateTime<Utc>, DateTime<Utc>, sqlx::types::Json<Prices>, String);
 
         const CINEMA_COLUMNS: &str = "SELECT id, name, address, time_zone FROM cinemas";
         const AUDITORIUM_COLUMNS: &str = "SELECT id, cinema_id, name, seat_count, layout FROM auditoriums";
         const MOVIE_COLUMNS: &str = "SELECT id, title, runtime_minutes, rating, genres, synopsis, poster_url, release_date FROM movies";
-        const SHOWTIME_COLUMNS: &str = "SELECT s.id, s.movie_id, s.cinema_id, s.auditorium_id, a.name, s.starts_at, s.ends_at, s.prices, c.time_zone \
-             FROM showtimes s JOIN auditoriums a ON a.id = s.auditorium_id JOIN cinemas c ON c.id = s.cinema_id";
+        const SHOWTIME_COLUMNS: &str = "SELECT s.id, s.movie_id, s.cinema_id, s.auditorium_id, a.name, m.title, m.runtime_minutes, s.starts_at, s.ends_at, s.prices, c.time_zone \
+             FROM showtimes s JOIN auditoriums a ON a.id = s.auditorium_id JOIN cinemas c ON c.id = s.cinema_id JOIN movies m ON m.id = s.movie_id";
 
         fn cinema((id, name, address, time_zone): CinemaRow) -> Cinema {
             Cinema { id, name, address, time_zone }
@@ -28,8 +28,8 @@ macro_rules! catalog_sql {
             Movie { id, title, runtime_minutes, rating, genres: genres.0, synopsis, poster_url, release_date }
         }
         fn showtime(row: ShowtimeRow) -> Showtime {
-            let (id, movie_id, cinema_id, auditorium_id, auditorium_name, starts_at, ends_at, prices, time_zone) = row;
-            Showtime { id, movie_id, cinema_id, auditorium_id, auditorium_name, starts_at, ends_at, prices: prices.0, time_zone }
+            let (id, movie_id, cinema_id, auditorium_id, auditorium_name, movie_title, runtime_minutes, starts_at, ends_at, prices, time_zone) = row;
+            Showtime { id, movie_id, cinema_id, auditorium_id, auditorium_name, movie_title, runtime_minutes, starts_at, ends_at, prices: prices.0, time_zone }
         }
 
         async fn count(tx: &mut Tx, sql: &'static str, id: Uuid) -> StoreResult<i64> {
@@ -83,21 +83,6 @@ macro_rules! catalog_sql {
                     .fetch_optional(&mut **tx)
                     .await?;
             row.map(|(cinema, layout)| (cinema, layout.0)).ok_or_else(|| StoreError::NotFound("auditorium".into()))
-        }
-
-        async fn check_no_overlap(tx: &mut Tx, auditorium_id: Uuid, window: ShowtimeWindow, except: Option<Uuid>) -> StoreResult<()> {
-            let others: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)> =
-                sqlx::query_as("SELECT id, starts_at, ends_at FROM showtimes WHERE auditorium_id = $1")
-                    .bind(auditorium_id)
-                    .fetch_all(&mut **tx)
-                    .await?;
-            let clash = others.into_iter().find(|(id, starts_at, ends_at)| {
-                Some(*id) != except && window.overlaps(&ShowtimeWindow { starts_at: *starts_at, ends_at: *ends_at })
-            });
-            match clash {
-                Some((id, ..)) => Err(StoreError::Conflict(format!("the auditorium is busy with showtime {id} then"))),
-                None => Ok(()),
-            }
         }
 
         async fn runtime_of(tx: &mut Tx, movie_id: Uuid) -> StoreResult<i32> {
@@ -295,13 +280,8 @@ macro_rules! catalog_sql {
                 let runtime = runtime_of(&mut tx, input.movie_id).await?;
                 let window = ShowtimeWindow::new(db_time(input.starts_at), runtime);
                 check_no_overlap(&mut tx, input.auditorium_id, window, None).await?;
-                let id = Uuid::now_v7();
-                sqlx::query("INSERT INTO showtimes (id, movie_id, auditorium_id, cinema_id, starts_at, ends_at, prices, created_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                    .bind(id).bind(input.movie_id).bind(input.auditorium_id).bind(cinema_id)
-                    .bind(window.starts_at).bind(window.ends_at).bind(sqlx::types::Json(&input.prices)).bind(db_time(now))
-                    .execute(&mut *tx).await?;
-                insert_seats(&mut tx, id, &layout).await?;
+                let place = Placement { movie_id: input.movie_id, auditorium_id: input.auditorium_id, cinema_id, layout: &layout };
+                let id = insert_showtime(&mut tx, &place, window, &input.prices, now).await?;
                 tx.commit().await?;
                 self.get_showtimes(&[id]).await?.pop().ok_or_else(|| StoreError::NotFound("showtime".into()))
             }

@@ -1,6 +1,7 @@
-//! The cinema service's store: a port (two traits) and its PostgreSQL and SQLite adapters.
+//! The cinema service's store: a port (three traits) and its PostgreSQL and SQLite adapters.
 //!
-//! The SQL is written once, in two macros (`catalog_sql`, `inventory_sql`) instantiated per
+//! The SQL is written once, in three macros (`catalog_sql`, `inventory_sql`,
+//! `back_office_sql`) instantiated per
 //! engine with the fragments where the engines differ: row locks (`FOR UPDATE` on PostgreSQL;
 //! SQLite serialises writers with `BEGIN IMMEDIATE`), how a list of seats is bound, and how
 //! seat changes are announced (`pg_notify` inside the transaction on PostgreSQL).
@@ -9,6 +10,8 @@
 mod catalog_sql;
 #[macro_use]
 mod inventory_sql;
+#[macro_use]
+mod back_office_sql;
 mod postgres;
 mod prelude;
 mod records;
@@ -20,12 +23,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::{CinemaInput, HoldRequest, Layout, LayoutSeat, MovieInput, ShowtimeInput};
+use crate::domain::{
+    CinemaInput, Clash, HoldRequest, Layout, LayoutSeat, MovieInput, SeriesInput, ShowtimeInput,
+};
 
 pub use postgres::{PgStore, SEAT_CHANGES_CHANNEL};
 pub use records::{
-    Auditorium, Cinema, HoldRecord, Movie, SeatChange, SeatMapRead, SeatView, Showtime,
-    ShowtimeFilter,
+    Auditorium, Cinema, HoldRecord, Movie, Poster, SeatChange, SeatMapRead, SeatView, Showtime,
+    ShowtimeFilter, ShowtimeSales,
 };
 pub use sqlite::SqliteStore;
 
@@ -36,6 +41,9 @@ pub enum StoreError {
     /// The request clashes with existing data (overlap, sales, a name in use).
     #[error("{0}")]
     Conflict(String),
+    /// The requested showtime(s) would overlap these existing ones in the auditorium.
+    #[error("the auditorium is busy with {} other showtime(s) then", .0.len())]
+    Clash(Vec<Clash>),
     #[error("{0}")]
     Invalid(String),
     /// The seats a hold could not take, in seat order.
@@ -110,6 +118,48 @@ pub trait CatalogStore: Send + Sync {
     async fn delete_showtime(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
 }
 
+/// Back-office work on top of the catalog: daily series, sales reports, poster images.
+#[async_trait]
+pub trait BackOfficeStore: Send + Sync {
+    /// Creates every showtime of the series in one transaction, or none: `Clash` lists every
+    /// existing showtime any of them would overlap.
+    async fn create_showtime_series(
+        &self,
+        input: &SeriesInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Showtime>>;
+
+    /// Seat counts of the showtimes matching `filter` (one aggregate query), by start time.
+    async fn showtime_sales(
+        &self,
+        filter: &SalesFilter,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<ShowtimeSales>>;
+
+    /// Stores the movie's poster and points its `poster_url` at it; returns the movie.
+    async fn put_poster(
+        &self,
+        movie_id: Uuid,
+        poster: &Poster,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Movie>;
+    /// Removes the uploaded poster (if any) and clears `poster_url`.
+    async fn delete_poster(&self, movie_id: Uuid) -> StoreResult<()>;
+    async fn get_poster(&self, movie_id: Uuid) -> StoreResult<Option<Poster>>;
+}
+
+/// Which showtimes a sales report covers: one showtime, or a cinema's showtimes starting in
+/// `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SalesFilter {
+    Showtime(Uuid),
+    Cinema {
+        cinema_id: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
+}
+
 /// Per-showtime seat state. Every mutation is one short transaction and returns the seat
 /// changes it committed, for the seat-map fan-out.
 #[async_trait]
@@ -136,8 +186,8 @@ pub trait InventoryStore: Send + Sync {
     async fn expire_holds(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<SeatChange>>;
 }
 
-pub trait CinemaStore: CatalogStore + InventoryStore {}
-impl<T: CatalogStore + InventoryStore> CinemaStore for T {}
+pub trait CinemaStore: CatalogStore + InventoryStore + BackOfficeStore {}
+impl<T: CatalogStore + InventoryStore + BackOfficeStore> CinemaStore for T {}
 
 pub type SharedStore = Arc<dyn CinemaStore>;
 

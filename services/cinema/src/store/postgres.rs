@@ -43,6 +43,7 @@ async fn announce(_tx: &mut Tx, _changes: &[SeatChange]) -> StoreResult<()> {
 }
 
 catalog_sql!(PgStore, sqlx::Postgres, " FOR UPDATE");
+back_office_sql!(PgStore, sqlx::Postgres);
 inventory_sql!(
     PgStore,
     sqlx::Postgres,

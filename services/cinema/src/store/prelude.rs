@@ -5,11 +5,11 @@ pub(super) use chrono::{DateTime, NaiveDate, Utc};
 pub(super) use uuid::Uuid;
 
 pub(super) use super::{
-    Auditorium, CatalogStore, Cinema, HoldRecord, InventoryStore, Movie, SeatChange, SeatMapRead,
-    SeatView, Showtime, ShowtimeFilter, StoreError, StoreResult, corrupt, db_time, db_time_ceil,
-    seat_rows_for,
+    Auditorium, BackOfficeStore, CatalogStore, Cinema, HoldRecord, InventoryStore, Movie, Poster,
+    SalesFilter, SeatChange, SeatMapRead, SeatView, Showtime, ShowtimeFilter, ShowtimeSales,
+    StoreError, StoreResult, corrupt, db_time, db_time_ceil, seat_rows_for,
 };
 pub(super) use crate::domain::{
-    CinemaInput, HoldRequest, HoldState, Layout, LayoutAisles, Money, MovieInput, Prices,
-    SeatStatus, SeatType, ShowtimeInput, ShowtimeWindow,
+    CinemaInput, Clash, HoldRequest, HoldState, Layout, LayoutAisles, Money, MovieInput, Prices,
+    SeatCounts, SeatStatus, SeatType, SeriesInput, ShowtimeInput, ShowtimeWindow, poster_url,
 };

@@ -42,6 +42,10 @@ pub struct Showtime {
     pub cinema_id: Uuid,
     pub auditorium_id: Uuid,
     pub auditorium_name: String,
+    /// The movie's, for the schedule view; `runtime_minutes` is the movie's current runtime
+    /// (`ends_at` keeps the one the showtime was scheduled with).
+    pub movie_title: String,
+    pub runtime_minutes: i32,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub prices: Prices,
@@ -98,4 +102,23 @@ pub struct SeatChange {
     pub seat_id: String,
     pub status: SeatStatus,
     pub version: i64,
+}
+
+/// One showtime's seat counts, aggregated by the store, with what the report names it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowtimeSales {
+    pub showtime_id: Uuid,
+    pub movie_title: String,
+    pub auditorium_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub prices: Prices,
+    pub counts: crate::domain::SeatCounts,
+}
+
+/// An uploaded poster image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Poster {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub etag: String,
 }

@@ -52,6 +52,7 @@ async fn announce(_tx: &mut Tx, _changes: &[SeatChange]) -> StoreResult<()> {
 }
 
 catalog_sql!(SqliteStore, sqlx::Sqlite, "");
+back_office_sql!(SqliteStore, sqlx::Sqlite);
 inventory_sql!(
     SqliteStore,
     sqlx::Sqlite,

@@ -1,0 +1,70 @@
+//! Uploading and removing a movie's poster image (served publicly by `api::posters`).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::put;
+use boxoffice_http::{ApiJson, Problem, ProblemCode};
+
+use super::{AdminState, path_id};
+use crate::domain::{MAX_POSTER_BYTES, PosterType, poster_etag};
+use crate::store::{Movie, Poster};
+
+pub fn router() -> Router<AdminState> {
+    Router::new().route(
+        "/api/v1/admin/movies/{id}/poster",
+        // Only this route takes more than the standard 64 KiB. The admin check runs before
+        // the body is read, so only staff can make the service buffer 2 MiB.
+        put(upload)
+            .layer(DefaultBodyLimit::max(MAX_POSTER_BYTES))
+            .delete(remove),
+    )
+}
+
+async fn upload(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<ApiJson<Movie>, Problem> {
+    let movie_id = path_id("Movie", &id)?;
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(PosterType::from_content_type)
+        .ok_or_else(|| {
+            Problem::new(
+                ProblemCode::UnsupportedMediaType,
+                "Expected Content-Type image/png, image/jpeg or image/webp",
+            )
+        })?;
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(ProblemCode::BodyTooLarge, "The body is too large")
+                .with_detail(format!("a poster is at most {MAX_POSTER_BYTES} bytes"))
+        } else {
+            Problem::new(ProblemCode::MalformedBody, "The body could not be read")
+        }
+    })?;
+    declared.check(&bytes)?;
+    let poster = Poster {
+        content_type: declared.content_type().to_owned(),
+        etag: poster_etag(&bytes),
+        bytes: bytes.to_vec(),
+    };
+    let movie = state
+        .store
+        .put_poster(movie_id, &poster, chrono::Utc::now())
+        .await?;
+    Ok(ApiJson(movie))
+}
+
+async fn remove(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    state.store.delete_poster(path_id("Movie", &id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
