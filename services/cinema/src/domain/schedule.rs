@@ -10,8 +10,8 @@ use super::{Invalid, Prices};
 /// it bounds the size of the one transaction that creates them.
 pub const MAX_SERIES_DAYS: u32 = 60;
 
-/// `POST /api/v1/admin/showtimes/series`: the same show at the same UTC time on `days`
-/// consecutive days.
+/// `POST /api/v1/admin/showtimes/series`: the same show at the same local time of the cinema on
+/// `days` consecutive days.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesInput {
@@ -32,11 +32,23 @@ impl SeriesInput {
         self.prices.validate()
     }
 
-    /// The start of each showtime: `starts_at` plus 0, 1, … `days - 1` days. The UTC time is
-    /// kept (as specified), so the local time moves by an hour across a DST change.
-    pub fn starts(&self) -> Vec<DateTime<Utc>> {
+    /// The start of each showtime: the local wall-clock time of `starts_at` in the cinema's
+    /// zone on each of the days, so a 20:00 show stays at 20:00 across a DST change (what a
+    /// cinema advertises). A local time the change skips moves to the first minute after it.
+    pub fn starts<Tz: TimeZone>(&self, tz: &Tz) -> Vec<DateTime<Utc>> {
+        let local = self.starts_at.with_timezone(tz).naive_local();
         (0..i64::from(self.days))
-            .map(|day| self.starts_at + Duration::days(day))
+            .map(|day| {
+                let wall = local + Duration::days(day);
+                (0..180)
+                    .find_map(|minute| {
+                        tz.from_local_datetime(&(wall + Duration::minutes(minute)))
+                            .earliest()
+                    })
+                    .map_or(self.starts_at + Duration::days(day), |t| {
+                        t.with_timezone(&Utc)
+                    })
+            })
             .collect()
     }
 }
@@ -106,13 +118,34 @@ mod tests {
     }
 
     #[test]
-    fn a_series_starts_once_a_day_at_the_same_utc_time() {
-        let starts = series(3).starts();
+    fn a_series_starts_once_a_day_at_the_same_utc_time_in_utc() {
+        let starts = series(3).starts(&chrono_tz::UTC);
         let text: Vec<String> = starts.iter().map(|t| t.to_rfc3339()).collect();
         assert_eq!(
             text,
             [
                 "2030-03-30T18:00:00+00:00",
+                "2030-03-31T18:00:00+00:00",
+                "2030-04-01T18:00:00+00:00"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_series_keeps_the_local_time_across_a_daylight_saving_change() {
+        // Berlin moves to summer time in the night to 2030-03-31: 20:00 local is 19:00 UTC
+        // before and 18:00 UTC after.
+        let mut input = series(3);
+        input.starts_at = "2030-03-30T19:00:00Z".parse().unwrap();
+        let text: Vec<String> = input
+            .starts(&chrono_tz::Europe::Berlin)
+            .iter()
+            .map(|t| t.to_rfc3339())
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "2030-03-30T19:00:00+00:00",
                 "2030-03-31T18:00:00+00:00",
                 "2030-04-01T18:00:00+00:00"
             ]

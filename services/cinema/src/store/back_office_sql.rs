@@ -105,7 +105,10 @@ macro_rules! back_office_sql {
                 let mut tx = self.write_tx().await?;
                 let (cinema_id, layout) = lock_auditorium(&mut tx, input.auditorium_id).await?;
                 let runtime = runtime_of(&mut tx, input.movie_id).await?;
-                let windows: Vec<ShowtimeWindow> = input.starts().into_iter().map(|t| ShowtimeWindow::new(db_time(t), runtime)).collect();
+                let zone: String = sqlx::query_scalar("SELECT time_zone FROM cinemas WHERE id = $1")
+                    .bind(cinema_id).fetch_one(&mut *tx).await?;
+                let tz = crate::domain::parse_time_zone(&zone).map_err(|e| StoreError::Invalid(e.0))?;
+                let windows: Vec<ShowtimeWindow> = input.starts(&tz).into_iter().map(|t| ShowtimeWindow::new(db_time(t), runtime)).collect();
                 // Runtimes are validated to at most 15 hours, so a series cannot overlap
                 // itself; checked anyway, since the clash list only names existing showtimes.
                 if windows.windows(2).any(|pair| pair[0].overlaps(&pair[1])) {
