@@ -27,6 +27,18 @@ impl Caller {
         self.role == Role::Admin
     }
 
+    pub fn is_staff(&self) -> bool {
+        matches!(self.role, Role::Staff | Role::Admin)
+    }
+
+    pub fn require_staff(&self) -> Result<(), Problem> {
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(Problem::forbidden())
+        }
+    }
+
     /// Staff-only operations call this first.
     pub fn require_admin(&self) -> Result<(), Problem> {
         if self.is_admin() {

@@ -6,6 +6,7 @@ use uuid::Uuid;
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Customer,
+    Staff,
     Admin,
 }
 
@@ -13,6 +14,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Customer => "customer",
+            Self::Staff => "staff",
             Self::Admin => "admin",
         }
     }
@@ -20,6 +22,7 @@ impl Role {
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "customer" => Some(Self::Customer),
+            "staff" => Some(Self::Staff),
             "admin" => Some(Self::Admin),
             _ => None,
         }

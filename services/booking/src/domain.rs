@@ -1,5 +1,11 @@
 //! The booking's types and pure rules: statuses, saga steps, seat-id validation, the refund
-//! policy, idempotency keys and ticket codes.
+//! policy, idempotency keys and ticket codes; `staff` has the rules of the staff features.
+
+mod staff;
+
+pub use staff::{
+    BookingSearch, SEARCH_LIMIT, door, looks_like_ticket_code, normalise_ticket_code, refund_reason,
+};
 
 use std::collections::HashSet;
 
@@ -123,6 +129,8 @@ pub enum InputError {
     MalformedSeat(String),
     #[error("{0:?} is not a valid id")]
     MalformedId(String),
+    #[error("{field} must have 1 to {max} characters")]
+    Length { field: &'static str, max: usize },
 }
 
 /// Checks the seat ids a customer asked for: non-empty, no duplicates, `ROW-NUMBER` shape.

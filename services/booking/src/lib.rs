@@ -3,6 +3,7 @@
 //!
 //! `start` runs it; see [`Settings`] for what it needs to reach.
 
+pub mod audit;
 pub mod clients;
 pub mod domain;
 pub mod graphql;

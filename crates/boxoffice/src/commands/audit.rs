@@ -64,7 +64,7 @@ impl AuditStores {
     }
 
     pub async fn audit(&self) -> anyhow::Result<boxoffice_audit::Report> {
-        Ok(boxoffice_audit::run(
+        let mut report = boxoffice_audit::run(
             boxoffice_audit::Stores {
                 booking: &self.booking,
                 cinema: &self.cinema,
@@ -74,7 +74,9 @@ impl AuditStores {
             },
             boxoffice_audit::Allowances::default(),
         )
-        .await?)
+        .await?;
+        add_finding(&mut report, check_ins(&self.booking).await?);
+        Ok(report)
     }
 
     pub async fn close(self) {
@@ -90,6 +92,24 @@ impl AuditStores {
     }
 }
 
+/// I6, the booking service's own invariant (kept there, next to the check-ins it reads): no
+/// check-in of a ticket whose booking is not CONFIRMED, and every check-in's ticket exists and
+/// is of the booking and showtime the check-in names.
+pub async fn check_ins(booking: &Database) -> anyhow::Result<boxoffice_audit::Finding> {
+    let audit = boxoffice_booking::audit::check_ins(booking).await?;
+    Ok(boxoffice_audit::Finding {
+        invariant: "I6",
+        description: "check-ins are of existing tickets of CONFIRMED bookings, as named",
+        checked: audit.checked,
+        violations: audit.violations,
+    })
+}
+
+fn add_finding(report: &mut boxoffice_audit::Report, finding: boxoffice_audit::Finding) {
+    report.ok &= finding.ok();
+    report.findings.push(finding);
+}
+
 pub async fn run(settings: Settings, json: bool) -> anyhow::Result<()> {
     let stores = AuditStores::connect(&settings).await?;
     let report = stores.audit().await?;
@@ -103,5 +123,41 @@ pub async fn run(settings: Settings, json: bool) -> anyhow::Result<()> {
         Ok(())
     } else {
         anyhow::bail!("the audit found violations")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> boxoffice_audit::Report {
+        boxoffice_audit::Report {
+            ok: true,
+            findings: Vec::new(),
+        }
+    }
+
+    fn i6(violations: Vec<String>) -> boxoffice_audit::Finding {
+        boxoffice_audit::Finding {
+            invariant: "I6",
+            description: "check-ins",
+            checked: 1,
+            violations,
+        }
+    }
+
+    #[test]
+    fn a_check_in_violation_fails_the_audit_and_a_clean_one_does_not() {
+        let mut clean = report();
+        add_finding(&mut clean, i6(Vec::new()));
+        assert!(clean.ok);
+        assert!(clean.table().contains("I6"));
+        let mut dirty = report();
+        add_finding(
+            &mut dirty,
+            i6(vec!["ticket X is of a REFUNDED booking".into()]),
+        );
+        assert!(!dirty.ok);
+        assert!(dirty.table().contains("ticket X"));
     }
 }

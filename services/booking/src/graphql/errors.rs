@@ -25,6 +25,10 @@ pub fn unauthenticated() -> Error {
     )
 }
 
+pub fn forbidden() -> Error {
+    coded(FORBIDDEN, "your role may not do this")
+}
+
 /// Converts a failed result into a GraphQL error carrying its code. (A `From` impl is not
 /// possible: async-graphql converts every `Display` type, without a code.)
 pub trait Gql<T> {
@@ -42,6 +46,7 @@ pub fn to_error(error: SagaError) -> Error {
         match error {
             SagaError::BadInput(m) => coded(BAD_USER_INPUT, m),
             SagaError::Unauthenticated => unauthenticated(),
+            SagaError::Forbidden => forbidden(),
             SagaError::NotFound => coded(NOT_FOUND, "not found"),
             SagaError::SeatsUnavailable(seats) => {
                 Error::new(format!("seats unavailable: {}", seats.join(", "))).extend_with(

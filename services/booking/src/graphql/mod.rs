@@ -1,10 +1,12 @@
 //! The public GraphQL API: schema, limits, and the HTTP and WebSocket endpoints at /graphql.
 
+mod booking;
 pub mod errors;
 mod loaders;
 mod mutation;
 mod query;
 mod response_cache;
+mod staff;
 mod subscription;
 pub mod types;
 
@@ -46,7 +48,7 @@ pub struct Limits {
 pub fn schema(saga: Arc<Saga>, limits: Limits) -> BookingSchema {
     let cinema = saga.cinema.clone();
     let policy = types::BookingPolicy::from(&saga.config);
-    Schema::build(Query, Mutation, SubscriptionRoot)
+    Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
         .data(policy)
         .data(saga)
         .data(cinema)

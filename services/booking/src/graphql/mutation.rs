@@ -1,6 +1,6 @@
 //! `Mutation`: thin wrappers over the saga.
 
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, MergedObject, Object, Result};
 use boxoffice_payments::domain::CardInput;
 
 use super::errors::{BAD_USER_INPUT, Gql, coded};
@@ -31,10 +31,15 @@ pub struct PayBookingInput {
     pub idempotency_key: String,
 }
 
-pub struct Mutation;
+/// The customer's mutations and the staff's (`staff.rs`), as one `Mutation` type.
+#[derive(MergedObject, Default)]
+pub struct Mutation(CustomerMutation, super::staff::StaffMutation);
+
+#[derive(Default)]
+pub struct CustomerMutation;
 
 #[Object]
-impl Mutation {
+impl CustomerMutation {
     async fn create_booking(
         &self,
         ctx: &Context<'_>,

@@ -1,7 +1,8 @@
 //! `Query`: the catalog from the cinema service, bookings from our store.
 
 use async_graphql::{
-    Context, ID, InputValueError, InputValueResult, Object, Result, Scalar, ScalarType, Value,
+    Context, ID, InputValueError, InputValueResult, MergedObject, Object, Result, Scalar,
+    ScalarType, Value,
 };
 use boxoffice_proto::cinema::v1 as pb;
 use chrono::NaiveDate;
@@ -39,10 +40,15 @@ fn uuid_arg(id: &ID) -> Result<String> {
         .map_err(|e| coded(BAD_USER_INPUT, e.to_string()))
 }
 
-pub struct Query;
+/// The public and customer queries and the staff's (`staff.rs`), as one `Query` type.
+#[derive(MergedObject, Default)]
+pub struct Query(PublicQuery, super::staff::StaffQuery);
+
+#[derive(Default)]
+pub struct PublicQuery;
 
 #[Object]
-impl Query {
+impl PublicQuery {
     async fn movies(&self, ctx: &Context<'_>) -> Result<Vec<Movie>> {
         not_shareable(ctx);
         let movies = ctx_cinema(ctx)?.movies().await.gql()?;
@@ -117,12 +123,12 @@ impl Query {
         Ok(bookings.into_iter().map(Booking).collect())
     }
 
-    /// Your own booking; admins see any. Someone else's id is NOT_FOUND.
+    /// Your own booking; staff and admins see any. Someone else's id is NOT_FOUND.
     async fn booking(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Booking>> {
         let caller = ctx_caller(ctx)?;
         let id = parse_id(&id).gql()?;
         Ok(Some(Booking(
-            ctx_saga(ctx)?.visible(caller, id).await.gql()?,
+            ctx_saga(ctx)?.viewable(caller, id).await.gql()?,
         )))
     }
 }

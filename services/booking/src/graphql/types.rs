@@ -6,12 +6,11 @@ use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
 use boxoffice_proto::cinema::v1 as pb;
 use chrono::{DateTime, Utc};
 
+pub use super::booking::{Booking, Ticket};
+use super::ctx_cinema;
 use super::errors::Gql;
 use super::errors::{INTERNAL, coded};
-use super::loaders::{CinemaLoader, MovieLoader, MovieShowtimesLoader, ShowtimeLoader};
-use super::{ctx_cinema, ctx_saga};
-use crate::domain::BookingStatus as DomainStatus;
-use crate::store::Booking as BookingRecord;
+use super::loaders::{CinemaLoader, MovieLoader, MovieShowtimesLoader};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum SeatType {
@@ -37,7 +36,7 @@ pub enum BookingStatus {
 }
 
 impl SeatType {
-    fn from_name(name: &str) -> Self {
+    pub(crate) fn from_name(name: &str) -> Self {
         match name {
             "PREMIUM" => Self::Premium,
             "ACCESSIBLE" => Self::Accessible,
@@ -196,7 +195,7 @@ pub struct Auditorium {
 #[derive(Clone, Debug)]
 pub struct Showtime(pub pb::Showtime);
 
-fn loader_error(e: std::sync::Arc<String>) -> async_graphql::Error {
+pub(crate) fn loader_error(e: std::sync::Arc<String>) -> async_graphql::Error {
     coded(INTERNAL, format!("the cinema service is unavailable ({e})"))
 }
 
@@ -270,13 +269,6 @@ impl From<&crate::saga::SagaConfig> for BookingPolicy {
 }
 
 #[derive(SimpleObject, Clone, Debug)]
-pub struct Ticket {
-    pub code: String,
-    pub seat_id: ID,
-    pub qr_svg: String,
-}
-
-#[derive(SimpleObject, Clone, Debug)]
 pub struct User {
     pub id: ID,
     pub email: String,
@@ -290,87 +282,4 @@ pub struct SeatUpdate {
     pub seat_id: ID,
     pub status: SeatStatus,
     pub version: i64,
-}
-
-pub struct Booking(pub BookingRecord);
-
-#[async_graphql::Object]
-impl Booking {
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
-    }
-
-    async fn status(&self) -> BookingStatus {
-        match self.0.status {
-            DomainStatus::Pending => BookingStatus::Pending,
-            DomainStatus::Confirmed => BookingStatus::Confirmed,
-            DomainStatus::Expired | DomainStatus::Failed => BookingStatus::Expired,
-            DomainStatus::Cancelled => BookingStatus::Cancelled,
-            DomainStatus::Refunded => BookingStatus::Refunded,
-        }
-    }
-
-    async fn showtime(&self, ctx: &Context<'_>) -> Result<Option<Showtime>> {
-        let loader = ctx.data::<DataLoader<ShowtimeLoader>>()?;
-        let showtime = loader
-            .load_one(self.0.showtime_id.to_string())
-            .await
-            .map_err(loader_error)?;
-        Ok(showtime.map(Showtime))
-    }
-
-    async fn seats(&self) -> Vec<Seat> {
-        let status = match self.0.status {
-            DomainStatus::Confirmed => SeatStatus::Sold,
-            DomainStatus::Pending => SeatStatus::Held,
-            _ => SeatStatus::Available,
-        };
-        self.0
-            .seats
-            .iter()
-            .map(|s| Seat {
-                id: ID(s.id.clone()),
-                row: s.row.clone(),
-                number: s.number,
-                seat_type: SeatType::from_name(&s.seat_type),
-                status,
-                price: Money {
-                    amount: s.price,
-                    currency: self.0.currency.clone(),
-                },
-            })
-            .collect()
-    }
-
-    async fn total(&self) -> Money {
-        Money {
-            amount: self.0.total_amount,
-            currency: self.0.currency.clone(),
-        }
-    }
-
-    async fn hold_expires_at(&self) -> Option<DateTime<Utc>> {
-        (self.0.status == DomainStatus::Pending)
-            .then_some(self.0.hold_expires_at)
-            .flatten()
-    }
-
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-
-    async fn tickets(&self, ctx: &Context<'_>) -> Result<Vec<Ticket>> {
-        if self.0.status != DomainStatus::Confirmed {
-            return Ok(Vec::new());
-        }
-        let tickets = ctx_saga(ctx)?.store().tickets(self.0.id).await.gql()?;
-        Ok(tickets
-            .into_iter()
-            .map(|t| Ticket {
-                code: t.code,
-                seat_id: ID(t.seat_id),
-                qr_svg: t.qr_svg,
-            })
-            .collect())
-    }
 }

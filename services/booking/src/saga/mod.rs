@@ -5,12 +5,16 @@
 //! `step` plus a saga log line), under a per-booking lease, so a crash at any point leaves a
 //! row that says exactly what to resume or compensate; see `drive.rs`.
 
+mod check_in;
 mod create;
 mod drive;
 mod events;
 mod pay;
+mod staff;
 
+pub use check_in::{CheckInAnswer, CheckInOutcome};
 pub(crate) use create::{seat_type_name, timestamp};
+pub(crate) use pay::CancelledBy;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +36,9 @@ pub enum SagaError {
     BadInput(String),
     #[error("not authenticated")]
     Unauthenticated,
+    /// Signed in, but the caller's role may not do this.
+    #[error("forbidden")]
+    Forbidden,
     #[error("not found")]
     NotFound,
     #[error("seats unavailable: {}", .0.join(", "))]
@@ -205,8 +212,9 @@ impl Saga {
         &self.store
     }
 
-    /// The booking if `caller` may see it: its owner or an admin. Others get NOT_FOUND, so
-    /// that booking ids cannot be probed.
+    /// The booking if `caller` may act on it (pay, cancel): its owner or an admin. Others get
+    /// NOT_FOUND, so that booking ids cannot be probed. (Staff may look at any booking, see
+    /// `viewable`, but not pay or cancel someone else's.)
     pub async fn visible(&self, caller: &Caller, id: Uuid) -> Result<Booking, SagaError> {
         match self.store.get(id).await? {
             Some(b)

@@ -150,24 +150,41 @@ impl Saga {
     pub async fn cancel(&self, caller: &Caller, id: Uuid) -> Result<Booking, SagaError> {
         self.visible(caller, id).await?;
         let lease = self.lease(id).await?.ok_or(SagaError::Busy)?;
-        let outcome = self.cancel_leased(id, &lease).await;
+        let outcome = self.cancel_leased(id, &lease, &CancelledBy::Customer).await;
         self.unlease(id, &lease).await;
         outcome
     }
 
-    async fn cancel_leased(&self, id: Uuid, lease: &Lease) -> Result<Booking, SagaError> {
+    /// Cancels (PENDING: release) or refunds (CONFIRMED) the leased booking.
+    pub(crate) async fn cancel_leased(
+        &self,
+        id: Uuid,
+        lease: &Lease,
+        by: &CancelledBy,
+    ) -> Result<Booking, SagaError> {
         let mut b = self.reload(id).await?;
         match (b.status, b.step) {
             (BookingStatus::Pending, SagaStep::Held) => {
                 b.closing_status = Some(BookingStatus::Cancelled);
-                let log = LogEntry::new(SagaStep::Releasing, "started", Some("cancel".into()));
+                let log = LogEntry::new(SagaStep::Releasing, "started", Some(by.detail()));
                 self.record(&mut b, lease, SagaStep::Releasing, log).await?;
             }
             (BookingStatus::Confirmed, SagaStep::Confirmed) => {
-                if !self
-                    .config
-                    .refund_policy
-                    .allows(b.details.starts_at, Utc::now())
+                // A ticket used at the door is never refunded. Read only now, under the lease:
+                // a check-in inserts only while no live lease is held (and locks the booking
+                // row while it decides), so any check-in is either committed before we took
+                // the lease — and seen here — or refused until we let go of it. The refund and
+                // the check-in can never both succeed (ADR 0602).
+                if !self.store.check_ins(b.id).await?.is_empty() {
+                    return Err(SagaError::BadInput(
+                        "a ticket of this booking was already used at the door".into(),
+                    ));
+                }
+                if by.minds_cutoff()
+                    && !self
+                        .config
+                        .refund_policy
+                        .allows(b.details.starts_at, Utc::now())
                 {
                     return Err(SagaError::BadInput(
                         "too late to cancel: refunds end before the show per the refund policy"
@@ -175,7 +192,7 @@ impl Saga {
                     ));
                 }
                 b.closing_status = Some(BookingStatus::Refunded);
-                let log = LogEntry::new(SagaStep::Refunding, "started", Some("cancel".into()));
+                let log = LogEntry::new(SagaStep::Refunding, "started", Some(by.detail()));
                 self.record(&mut b, lease, SagaStep::Refunding, log).await?;
             }
             (_, step) if step.in_flight() => return Err(SagaError::Busy),
@@ -188,5 +205,30 @@ impl Saga {
         }
         self.drive(&mut b, lease).await?;
         Ok(b)
+    }
+}
+
+/// Who cancels a booking, which decides whether the refund cut-off applies and what the saga
+/// log says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CancelledBy {
+    Customer,
+    /// An admin's refund (`staffRefundBooking`): no cut-off; the reason is kept in the log.
+    Staff {
+        admin: Uuid,
+        reason: String,
+    },
+}
+
+impl CancelledBy {
+    fn minds_cutoff(&self) -> bool {
+        matches!(self, Self::Customer)
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::Customer => "cancel".into(),
+            Self::Staff { admin, reason } => format!("staff refund by {admin}: {reason}"),
+        }
     }
 }

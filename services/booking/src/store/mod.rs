@@ -1,6 +1,8 @@
 //! The booking store port: bookings with their saga state, tickets, the saga log and the
-//! outbox, with PostgreSQL and SQLite adapters that share their SQL (see `sql.rs`).
+//! outbox, with PostgreSQL and SQLite adapters that share their SQL (see `sql.rs`), and the
+//! door check-ins (`check_ins.rs`).
 
+mod check_ins;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -104,6 +106,36 @@ pub struct LogEntry {
     pub detail: Option<String>,
 }
 
+/// A saga log line as read back, with when it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub entry: LogEntry,
+    pub at: DateTime<Utc>,
+}
+
+/// A ticket admitted at a door: at most one per ticket, ever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInRecord {
+    pub ticket_code: String,
+    pub booking_id: Uuid,
+    pub showtime_id: Uuid,
+    /// The ticket's seat (from `tickets`).
+    pub seat_id: String,
+    pub door: String,
+    pub checked_in_by: Uuid,
+    pub checked_in_at: DateTime<Utc>,
+}
+
+/// A check-in to attempt: ticket `code` at a door of showtime `showtime_id`.
+#[derive(Debug, Clone)]
+pub struct NewCheckIn<'a> {
+    pub code: &'a str,
+    pub showtime_id: Uuid,
+    pub door: &'a str,
+    pub by: Uuid,
+    pub at: DateTime<Utc>,
+}
+
 impl LogEntry {
     pub fn new(step: SagaStep, phase: &'static str, detail: Option<String>) -> Self {
         Self {
@@ -124,8 +156,21 @@ pub struct Change<'a> {
     pub end_lease: bool,
 }
 
+/// Tickets by code and their door check-ins.
 #[async_trait]
-pub trait BookingStore: Send + Sync + 'static {
+pub trait CheckInStore: Send + Sync + 'static {
+    async fn ticket(&self, code: &str) -> Result<Option<TicketRecord>, StoreError>;
+    /// Checks the ticket in, in one atomic statement, only if its booking is of
+    /// `new.showtime_id`, CONFIRMED at rest and under no live lease, and the ticket was not
+    /// checked in before. Whether it inserted.
+    async fn insert_check_in(&self, new: &NewCheckIn<'_>) -> Result<bool, StoreError>;
+    async fn check_in_of(&self, code: &str) -> Result<Option<CheckInRecord>, StoreError>;
+    /// The check-ins of a booking's tickets, oldest first.
+    async fn check_ins(&self, booking_id: Uuid) -> Result<Vec<CheckInRecord>, StoreError>;
+}
+
+#[async_trait]
+pub trait BookingStore: CheckInStore {
     async fn ping(&self) -> Result<(), StoreError>;
     /// Stores a new booking, leased to `owner` until `lease_until`.
     async fn insert(
@@ -164,7 +209,11 @@ pub trait BookingStore: Send + Sync + 'static {
     ) -> Result<Vec<Uuid>, StoreError>;
     /// PENDING bookings whose hold ran out before `before`.
     async fn expired(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<Uuid>, StoreError>;
-    async fn saga_log(&self, booking_id: Uuid) -> Result<Vec<LogEntry>, StoreError>;
+    /// The booking's saga log, oldest first.
+    async fn saga_log(&self, booking_id: Uuid) -> Result<Vec<LogLine>, StoreError>;
+    /// Bookings of the customer with this (lower-cased) email, FAILED ones left out, newest
+    /// first, at most `limit`.
+    async fn for_email(&self, email: &str, limit: i64) -> Result<Vec<Booking>, StoreError>;
     /// Closed bookings that tried to pay, untouched since `before`, whose payments were not
     /// yet checked for a capture left behind.
     async fn unchecked_closed(

@@ -2,6 +2,7 @@
 
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
+use super::check_ins::check_in_store_impl;
 use super::sql::booking_store_impl;
 
 async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
@@ -18,3 +19,4 @@ async fn enqueue(
 }
 
 booking_store_impl!(PgBookingStore, Postgres, sqlx::postgres::PgRow, true);
+check_in_store_impl!(PgBookingStore, "FOR UPDATE OF b");

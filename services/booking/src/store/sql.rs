@@ -6,12 +6,13 @@ pub(crate) const COLUMNS: &str = "id, user_id, showtime_id, hold_id, seat_ids, s
      step, closing_status, total_amount, currency, hold_expires_at, attempt, client_key, \
      payment_id, details, created_at, updated_at";
 
-/// A new booking row: `$1`–`$16` the booking, `$17`/`$18` the lease, `$19`/`$20` the times.
+/// A new booking row: `$1`–`$16` the booking, `$17`/`$18` the lease, `$19`/`$20` the times,
+/// `$21` the customer's email, lower-cased for the staff search.
 pub(crate) const INSERT_BOOKING: &str = "INSERT INTO bookings (id, user_id, showtime_id, \
      hold_id, seat_ids, seats, status, step, closing_status, total_amount, currency, \
      hold_expires_at, attempt, client_key, payment_id, details, lease_owner, lease_until, \
-     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-     $14, $15, $16, $17, $18, $19, $20)";
+     created_at, updated_at, customer_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+     $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
 
 /// A saga step's state change, only while `$14` holds the lease; `$12` is the time; `$15`
 /// true releases the lease with it.
@@ -22,12 +23,12 @@ pub(crate) const UPDATE_BOOKING: &str = "UPDATE bookings SET hold_id = $1, seats
      lease_until = CASE WHEN $15 THEN NULL ELSE lease_until END \
      WHERE id = $13 AND lease_owner = $14";
 
-/// INSERT_BOOKING and its first saga_log line (`$21`–`$24`) as one statement (PostgreSQL).
+/// INSERT_BOOKING and its first saga_log line (`$22`–`$25`) as one statement (PostgreSQL).
 pub(crate) static INSERT_BOOKING_LOGGED: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| {
         format!(
             "WITH created AS ({INSERT_BOOKING} RETURNING id) INSERT INTO saga_log \
-             (id, booking_id, step, phase, detail, at) SELECT $21, id, $22, $23, $24, $20 \
+             (id, booking_id, step, phase, detail, at) SELECT $22, id, $23, $24, $25, $20 \
              FROM created"
         )
     });
@@ -116,7 +117,7 @@ macro_rules! booking_store_impl {
         type BookingQuery<'q> =
             sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
 
-        /// Binds `$1`–`$20` of `INSERT_BOOKING`.
+        /// Binds `$1`–`$21` of `INSERT_BOOKING`.
         fn bind_new_booking<'q>(
             query: BookingQuery<'q>,
             b: &crate::store::Booking,
@@ -144,7 +145,8 @@ macro_rules! booking_store_impl {
                 .bind(owner)
                 .bind(lease_until)
                 .bind(b.created_at)
-                .bind(b.updated_at))
+                .bind(b.updated_at)
+                .bind(b.details.recipient_email.to_lowercase()))
         }
 
         /// Binds `$1`–`$15` of `UPDATE_BOOKING`.
@@ -436,26 +438,48 @@ macro_rules! booking_store_impl {
             async fn saga_log(
                 &self,
                 booking_id: uuid::Uuid,
-            ) -> Result<Vec<crate::store::LogEntry>, crate::store::StoreError> {
-                let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-                    "SELECT step, phase, detail FROM saga_log WHERE booking_id = $1 \
-                     ORDER BY at, id",
-                )
-                .bind(booking_id)
-                .fetch_all(&self.pool)
-                .await?;
+            ) -> Result<Vec<crate::store::LogLine>, crate::store::StoreError> {
+                let rows: Vec<(String, String, Option<String>, chrono::DateTime<chrono::Utc>)> =
+                    sqlx::query_as(
+                        "SELECT step, phase, detail, at FROM saga_log WHERE booking_id = $1 \
+                         ORDER BY at, id",
+                    )
+                    .bind(booking_id)
+                    .fetch_all(&self.pool)
+                    .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(step, phase, detail)| crate::store::LogEntry {
-                        step,
-                        phase: match phase.as_str() {
-                            "started" => "started",
-                            "done" => "done",
-                            _ => "failed",
+                    .map(|(step, phase, detail, at)| crate::store::LogLine {
+                        entry: crate::store::LogEntry {
+                            step,
+                            phase: match phase.as_str() {
+                                "started" => "started",
+                                "done" => "done",
+                                _ => "failed",
+                            },
+                            detail,
                         },
-                        detail,
+                        at,
                     })
                     .collect())
+            }
+
+            async fn for_email(
+                &self,
+                email: &str,
+                limit: i64,
+            ) -> Result<Vec<crate::store::Booking>, crate::store::StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM bookings WHERE customer_email = $1 AND status <> 'FAILED' \
+                     ORDER BY created_at DESC, id DESC LIMIT $2",
+                    crate::store::sql::COLUMNS
+                ));
+                let rows = sqlx::query(sql)
+                    .bind(email)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(decode).collect()
             }
         }
     };

@@ -2,6 +2,7 @@
 
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
+use super::check_ins::check_in_store_impl;
 use super::sql::booking_store_impl;
 
 async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
@@ -18,3 +19,5 @@ async fn enqueue(
 }
 
 booking_store_impl!(SqliteBookingStore, Sqlite, sqlx::sqlite::SqliteRow, false);
+// No row locks in SQLite: see `check_ins::insert_check_in`.
+check_in_store_impl!(SqliteBookingStore, "");

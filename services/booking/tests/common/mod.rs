@@ -4,12 +4,15 @@
 
 pub mod cluster;
 pub mod gql;
+pub mod staff;
 pub mod ws;
 
 #[allow(unused_imports)]
 pub use cluster::*;
 #[allow(unused_imports)]
 pub use gql::*;
+#[allow(unused_imports)]
+pub use staff::*;
 #[allow(unused_imports)]
 pub use ws::*;
 
