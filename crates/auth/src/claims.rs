@@ -1,11 +1,13 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// What a user may do. Staff run the catalog; customers book.
+/// What a user may do. Admins run the catalog; staff work the door and the box-office desk
+/// (look bookings up, check in: no catalog edits, no refunds); customers book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Customer,
+    Staff,
     Admin,
 }
 
@@ -13,6 +15,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Customer => "customer",
+            Self::Staff => "staff",
             Self::Admin => "admin",
         }
     }
@@ -20,6 +23,7 @@ impl Role {
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "customer" => Some(Self::Customer),
+            "staff" => Some(Self::Staff),
             "admin" => Some(Self::Admin),
             _ => None,
         }
