@@ -27,21 +27,24 @@ impl Caller {
         self.role == Role::Admin
     }
 
-    pub fn is_staff(&self) -> bool {
-        matches!(self.role, Role::Staff | Role::Admin)
-    }
-
-    pub fn require_staff(&self) -> Result<(), Problem> {
-        if self.is_staff() {
+    /// Catalog administration calls this first.
+    pub fn require_admin(&self) -> Result<(), Problem> {
+        if self.is_admin() {
             Ok(())
         } else {
             Err(Problem::forbidden())
         }
     }
 
-    /// Staff-only operations call this first.
-    pub fn require_admin(&self) -> Result<(), Problem> {
-        if self.is_admin() {
+    /// Door and desk work (booking look-ups, check-in): staff, and admins, who may do
+    /// everything staff may.
+    pub fn is_staff(&self) -> bool {
+        matches!(self.role, Role::Staff | Role::Admin)
+    }
+
+    /// Staff operations call this first.
+    pub fn require_staff(&self) -> Result<(), Problem> {
+        if self.is_staff() {
             Ok(())
         } else {
             Err(Problem::forbidden())
@@ -84,5 +87,44 @@ where
         let token = bearer_token(parts)?;
         let claims = verifier.verify(token).await?;
         Ok(claims.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role) -> Caller {
+        Caller {
+            user_id: Uuid::now_v7(),
+            role,
+        }
+    }
+
+    #[test]
+    fn staff_work_is_for_staff_and_admins_but_not_customers() {
+        assert!(caller(Role::Staff).require_staff().is_ok());
+        assert!(caller(Role::Admin).require_staff().is_ok());
+        let refused = caller(Role::Customer).require_staff();
+        assert_eq!(
+            refused.map_err(|p| p.status()),
+            Err(axum::http::StatusCode::FORBIDDEN)
+        );
+    }
+
+    #[test]
+    fn staff_are_not_admins() {
+        assert!(!caller(Role::Staff).is_admin());
+        assert!(caller(Role::Staff).require_admin().is_err());
+    }
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in [Role::Customer, Role::Staff, Role::Admin] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            let json = serde_json::to_string(&role).expect("json");
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+        }
+        assert_eq!(Role::parse("root"), None);
     }
 }

@@ -1,7 +1,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// What a user may do. Staff run the catalog; customers book.
+/// What a user may do. Admins run the catalog; staff work the door and the box-office desk
+/// (look bookings up, check in: no catalog edits, no refunds); customers book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -135,8 +135,24 @@ pub enum UsersAction {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Give an existing account a role (staff for the door and desk, admin, or back to
+    /// customer); its next token carries it. Refuses an email with no account.
+    GrantRole {
+        #[arg(long)]
+        email: String,
+        /// customer | staff | admin
+        #[arg(long, value_parser = parse_role)]
+        role: boxoffice_auth::Role,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// Generate a new token signing key; the old one stays in the JWKS. Restart the service after.
     RotateKey,
+}
+
+fn parse_role(value: &str) -> Result<boxoffice_auth::Role, String> {
+    boxoffice_auth::Role::parse(value)
+        .ok_or_else(|| format!("{value:?} is not a role (customer, staff or admin)"))
 }
 
 impl Cli {
@@ -160,10 +176,16 @@ impl Cli {
             }
             Command::Users(UsersCommand {
                 action:
-                    Some(UsersAction::CreateAdmin {
-                        database_url: Some(url),
-                        ..
-                    }),
+                    Some(
+                        UsersAction::CreateAdmin {
+                            database_url: Some(url),
+                            ..
+                        }
+                        | UsersAction::GrantRole {
+                            database_url: Some(url),
+                            ..
+                        },
+                    ),
                 ..
             }) => {
                 section.insert("database_url".into(), json!(url));
@@ -250,4 +272,51 @@ pub struct BenchArgs {
     /// holds: also run pgbench -N against this server (admin URL) as the ceiling.
     #[arg(long, value_name = "URL")]
     pub pgbench_url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn grant_role_takes_an_email_a_known_role_and_the_users_database() {
+        let cli = Cli::try_parse_from([
+            "boxoffice",
+            "users",
+            "grant-role",
+            "--email",
+            "door@example.com",
+            "--role",
+            "staff",
+            "--database-url",
+            "postgres://db/users",
+        ])
+        .expect("parses");
+        let Command::Users(UsersCommand {
+            action: Some(UsersAction::GrantRole { email, role, .. }),
+            ..
+        }) = &cli.command
+        else {
+            panic!("not grant-role: {cli:?}");
+        };
+        assert_eq!(email, "door@example.com");
+        assert_eq!(*role, boxoffice_auth::Role::Staff);
+        assert_eq!(
+            cli.overrides()["users"]["database_url"],
+            "postgres://db/users"
+        );
+
+        let unknown = Cli::try_parse_from([
+            "boxoffice",
+            "users",
+            "grant-role",
+            "--email",
+            "door@example.com",
+            "--role",
+            "root",
+        ]);
+        assert!(unknown.is_err());
+    }
 }

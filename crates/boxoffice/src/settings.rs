@@ -139,6 +139,12 @@ impl Settings {
             self.gateway.upstreams.booking =
                 format!("http://{}", loopback_for(self.booking.listen));
         }
+        if derive(
+            &self.gateway.upstreams.notifications,
+            &gateway.upstreams.notifications,
+        ) {
+            self.gateway.upstreams.notifications = dial_url(&self.notifications.listen);
+        }
         if derive(&self.gateway.jwks_url, &gateway.jwks_url) {
             self.gateway.jwks_url = self.jwks_url();
         }
@@ -150,11 +156,7 @@ impl Settings {
                 format!("http://{}", loopback_for(self.cinema.grpc_addr));
         }
         if derive(&self.booking.payments_url, &booking.payments_url) {
-            let listen = &self.payments.service.listen;
-            self.booking.payments_url = match listen.parse::<SocketAddr>() {
-                Ok(addr) => format!("http://{}", loopback_for(addr)),
-                Err(_) => format!("http://{listen}"),
-            };
+            self.booking.payments_url = dial_url(&self.payments.service.listen);
         }
     }
 
@@ -228,6 +230,15 @@ fn write_private_once(path: &Path, contents: &str) -> std::io::Result<String> {
         Ok(()) => Ok(contents.to_owned()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read_to_string(path),
         Err(e) => Err(e),
+    }
+}
+
+/// The base URL of a service whose listen setting is text (`host:port`; a socket address is
+/// dialled as [`loopback_for`] says).
+fn dial_url(listen: &str) -> String {
+    match listen.parse::<SocketAddr>() {
+        Ok(addr) => format!("http://{}", loopback_for(addr)),
+        Err(_) => format!("http://{listen}"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The gateway: the single public entry point of boxoffice. It routes to users, booking
-//! (GraphQL over HTTP and WebSocket) and cinema (admin), verifies access tokens, rate limits
+//! (GraphQL over HTTP and WebSocket), cinema (admin, posters) and notifications (the
+//! back-office look-up), verifies access tokens, rate limits
 //! with GCRA (in memory or cluster-wide through Redis), bounds bodies and upstream latency, and
 //! serves the web shop.
 
@@ -64,6 +65,7 @@ pub async fn start(
         users: Upstream::parse("users", &settings.upstreams.users)?,
         cinema: Upstream::parse("cinema", &settings.upstreams.cinema)?,
         booking: Upstream::parse("booking", &settings.upstreams.booking)?,
+        notifications: Upstream::parse("notifications", &settings.upstreams.notifications)?,
     };
     let limiter = Arc::new(limiter(&settings.rate_limit)?);
     let gateway = Arc::new(Gateway {
@@ -119,6 +121,7 @@ fn readiness(gateway: &Arc<Gateway>) -> Readiness {
         ),
         ("cinema", |g| &g.upstreams.cinema),
         ("booking", |g| &g.upstreams.booking),
+        ("notifications", |g| &g.upstreams.notifications),
     ] {
         let gateway = gateway.clone();
         readiness = readiness.with_check(name, move || {

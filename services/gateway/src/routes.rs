@@ -8,8 +8,8 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, any};
-use boxoffice_auth::{AuthError, Caller, Verifier};
+use axum::routing::{MethodRouter, any, get};
+use boxoffice_auth::{AuthError, Caller, Role, Verifier};
 use boxoffice_http::{Problem, ProblemCode};
 
 use crate::headers::{self, Origin};
@@ -22,6 +22,7 @@ pub struct Upstreams {
     pub users: Upstream,
     pub cinema: Upstream,
     pub booking: Upstream,
+    pub notifications: Upstream,
 }
 
 pub struct Gateway {
@@ -40,6 +41,7 @@ enum Target {
     Users,
     Cinema,
     Booking,
+    Notifications,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +49,17 @@ enum Policy {
     General,
     /// Login and registration: counted per client IP under the stricter quota.
     Auth,
+}
+
+/// Whether `caller` holds at least `minimum`: the gateway's first gate, so that a customer's
+/// token never reaches a back-office service. The upstream checks again (defence in depth;
+/// it may also be reached inside the cluster).
+fn admits(minimum: Role, caller: &Caller) -> bool {
+    match minimum {
+        Role::Customer => true,
+        Role::Staff => caller.is_staff(),
+        Role::Admin => caller.is_admin(),
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -57,23 +70,41 @@ struct Route {
     /// need one, and a client that still attaches its expired access token to a refresh must
     /// not be locked out of refreshing it.
     verify_token: bool,
-    admin_only: bool,
+    /// The least role a verified token must carry (`customer`, `staff`, `admin`): 401 without
+    /// a token, 403 below it. `None`: anonymous requests pass too and the upstream decides
+    /// (GraphQL answers guests, the users service answers `me` with 401 itself).
+    min_role: Option<Role>,
 }
 
-const fn route(target: Target, policy: Policy, verify_token: bool, admin_only: bool) -> Route {
+const fn route(
+    target: Target,
+    policy: Policy,
+    verify_token: bool,
+    min_role: Option<Role>,
+) -> Route {
     Route {
         target,
         policy,
         verify_token,
-        admin_only,
+        min_role,
     }
 }
 
-const CREDENTIALS: Route = route(Target::Users, Policy::Auth, false, false);
-const SESSION: Route = route(Target::Users, Policy::General, false, false);
-const USERS: Route = route(Target::Users, Policy::General, true, false);
-const GRAPHQL: Route = route(Target::Booking, Policy::General, true, false);
-const ADMIN: Route = route(Target::Cinema, Policy::General, true, true);
+const CREDENTIALS: Route = route(Target::Users, Policy::Auth, false, None);
+const SESSION: Route = route(Target::Users, Policy::General, false, None);
+const USERS: Route = route(Target::Users, Policy::General, true, None);
+const GRAPHQL: Route = route(Target::Booking, Policy::General, true, None);
+const ADMIN: Route = route(Target::Cinema, Policy::General, true, Some(Role::Admin));
+/// The door and desk look notifications up (did the tickets go out?): staff may.
+const NOTIFICATIONS: Route = route(
+    Target::Notifications,
+    Policy::General,
+    true,
+    Some(Role::Staff),
+);
+/// Poster images are public and cacheable: no token is looked at, so a stale one attached by
+/// the shop cannot break an `<img>`.
+const POSTERS: Route = route(Target::Cinema, Policy::General, false, None);
 
 pub fn router(gateway: AppState, web: Arc<Web>) -> Router {
     Router::new()
@@ -86,8 +117,13 @@ pub fn router(gateway: AppState, web: Arc<Web>) -> Router {
         .route("/api/v1/users", to(USERS))
         .route("/api/v1/users/{*rest}", to(USERS))
         .route("/graphql", to(GRAPHQL))
+        // More specific than `/api/v1/admin/{*rest}`, so these win over it.
+        .route("/api/v1/admin/notifications", to(NOTIFICATIONS))
+        .route("/api/v1/admin/notifications/{*rest}", to(NOTIFICATIONS))
         .route("/api/v1/admin", to(ADMIN))
         .route("/api/v1/admin/{*rest}", to(ADMIN))
+        // Read-only: any other method gets 405 with `Allow: GET,HEAD` and never reaches cinema.
+        .route("/api/v1/posters/{*rest}", get(posters))
         .merge(crate::web::router(web))
         .fallback(|| async { Problem::not_found("Route") })
         .with_state(gateway)
@@ -100,6 +136,10 @@ fn to(route: Route) -> MethodRouter<AppState> {
             handle(&gateway, route, request).await
         },
     )
+}
+
+async fn posters(State(gateway): State<AppState>, request: Request) -> Response {
+    handle(&gateway, POSTERS, request).await
 }
 
 async fn handle(gateway: &Gateway, route: Route, request: Request) -> Response {
@@ -175,16 +215,17 @@ async fn proceed(
     identity: Result<Option<Caller>, Problem>,
 ) -> Result<Response, Problem> {
     let caller = identity?;
-    if route.admin_only {
-        caller
-            .as_ref()
-            .ok_or_else(Problem::unauthenticated)?
-            .require_admin()?;
+    if let Some(minimum) = route.min_role {
+        let signed_in = caller.as_ref().ok_or_else(Problem::unauthenticated)?;
+        if !admits(minimum, signed_in) {
+            return Err(Problem::forbidden());
+        }
     }
     let upstream = match route.target {
         Target::Users => &gateway.upstreams.users,
         Target::Cinema => &gateway.upstreams.cinema,
         Target::Booking => &gateway.upstreams.booking,
+        Target::Notifications => &gateway.upstreams.notifications,
     };
     Ok(gateway
         .proxy

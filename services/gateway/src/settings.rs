@@ -44,6 +44,8 @@ pub struct Upstreams {
     pub users: String,
     pub cinema: String,
     pub booking: String,
+    /// The notifications look-up of the back office (`/api/v1/admin/notifications`).
+    pub notifications: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,6 +94,7 @@ impl Default for Upstreams {
             users: "http://127.0.0.1:8101".into(),
             cinema: "http://127.0.0.1:8102".into(),
             booking: "http://127.0.0.1:8103".into(),
+            notifications: "http://127.0.0.1:8105".into(),
         }
     }
 }

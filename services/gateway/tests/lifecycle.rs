@@ -81,6 +81,7 @@ async fn the_default_settings_describe_the_local_deployment() {
     assert_eq!(settings.upstreams.users, "http://127.0.0.1:8101");
     assert_eq!(settings.upstreams.cinema, "http://127.0.0.1:8102");
     assert_eq!(settings.upstreams.booking, "http://127.0.0.1:8103");
+    assert_eq!(settings.upstreams.notifications, "http://127.0.0.1:8105");
     assert_eq!(
         settings.jwks_url,
         "http://127.0.0.1:8101/.well-known/jwks.json"

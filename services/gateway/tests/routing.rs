@@ -203,7 +203,7 @@ async fn health_answers_and_readiness_checks_every_upstream() {
     let ready = send(gateway.get("/readyz")).await;
     assert_eq!(ready.status(), 200);
     let checks = json(ready).await["checks"].clone();
-    for upstream in ["users", "cinema", "booking"] {
+    for upstream in ["users", "cinema", "booking", "notifications"] {
         assert_eq!(checks[upstream], "ok", "{checks}");
     }
     let metrics = send(gateway.get("/metrics")).await;

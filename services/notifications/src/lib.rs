@@ -1,7 +1,9 @@
 //! The notifications service: consumes booking and user events and sends every customer
 //! exactly one email per event (SMTP, or a file outbox in the embedded deployment), with
 //! e-tickets as QR codes and a calendar event, plus an SMS where a phone number is known.
+//! Over HTTP it answers the back office's look-up of what was sent about a booking.
 
+pub mod api;
 pub mod email;
 pub mod idempotency;
 mod notifier;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use boxoffice_auth::Verifier;
 use boxoffice_events::{ConsumerHandle, EventBus, RetryPolicy, Subscription};
 use boxoffice_http::{CancellationToken, Readiness, health_router, with_standard_layers};
 use boxoffice_store::{Database, PoolSettings};
@@ -59,16 +62,19 @@ pub struct Ports {
     pub idempotency: Option<Arc<dyn IdempotencyStore>>,
     pub email: Arc<dyn EmailSender>,
     pub sms: Arc<dyn SmsSender>,
+    /// Checks the access tokens of the back-office look-up; normally the users service's JWKS.
+    pub verifier: Arc<Verifier>,
 }
 
 impl Ports {
     /// RabbitMQ when `amqp_url` is set, else `in_process_bus` (the all-in-one process shares
     /// one) or a new one; Redis when `redis_url` is set, else in memory; PostgreSQL or SQLite
     /// per `database_url` (default: a SQLite file in the data directory); SMTP when configured,
-    /// else the file outbox; the simulated SMS provider.
+    /// else the file outbox; the simulated SMS provider; `verifier` for the look-up API.
     pub async fn from_settings(
         settings: &Settings,
         in_process_bus: Option<boxoffice_events::InProcessBus>,
+        verifier: Arc<Verifier>,
     ) -> Result<Self, StartError> {
         let bus: Arc<dyn EventBus> = match &settings.amqp_url {
             Some(url) => Arc::new(boxoffice_events::RabbitBus::new(url.clone())),
@@ -102,6 +108,7 @@ impl Ports {
             idempotency: Some(idempotency),
             email,
             sms: Arc::new(sms::SimulatedSms::new()),
+            verifier,
         })
     }
 }
@@ -145,7 +152,8 @@ impl Running {
     }
 }
 
-/// Starts the HTTP server (health, readiness, metrics) and the event consumer.
+/// Starts the HTTP server (the back-office look-up, health, readiness, metrics) and the event
+/// consumer.
 pub async fn start(
     settings: Settings,
     ports: Ports,
@@ -187,7 +195,11 @@ pub async fn start(
         .subscribe(subscription, Arc::new(notifier), shutdown.clone())
         .await?;
 
-    let app = with_standard_layers("notifications", health_router(readiness(&ports)));
+    let api = api::router(api::ApiState {
+        log: log.clone(),
+        verifier: ports.verifier.clone(),
+    });
+    let app = with_standard_layers("notifications", api.merge(health_router(readiness(&ports))));
     let grace = Duration::from_secs(settings.drain_timeout_secs);
     let server = tokio::spawn(boxoffice_http::serve(listener, app, shutdown, grace));
     tracing::info!(%http_addr, bus = ports.bus.kind(), email = ports.email.kind(),

@@ -15,6 +15,7 @@ use boxoffice_events::payloads::{
     UserRegistered,
 };
 use boxoffice_events::{EventEnvelope, EventHandler, HandleError};
+use uuid::Uuid;
 
 use crate::email::{EmailError, EmailSender, compose};
 use crate::idempotency::{Claim, IdempotencyStore};
@@ -95,18 +96,31 @@ impl EventHandler for Notifier {
     }
 }
 
+/// What an event calls for: its notifications, and the booking they are about (logged with
+/// each, for the back office's look-up).
+struct Plan {
+    booking_id: Option<Uuid>,
+    outgoing: Vec<Outgoing>,
+}
+
 impl Notifier {
     async fn handle_event(&self, event: &EventEnvelope) -> Result<(), HandleError> {
-        for outgoing in plan(event)? {
-            self.deliver(event, outgoing).await?;
+        let plan = plan(event)?;
+        for outgoing in plan.outgoing {
+            self.deliver(event, plan.booking_id, outgoing).await?;
         }
         Ok(())
     }
 
-    async fn deliver(&self, event: &EventEnvelope, outgoing: Outgoing) -> Result<(), HandleError> {
+    async fn deliver(
+        &self,
+        event: &EventEnvelope,
+        booking_id: Option<Uuid>,
+        outgoing: Outgoing,
+    ) -> Result<(), HandleError> {
         let channel = outgoing.channel();
         let key = format!("notification:{}:{channel}", event.id);
-        let token = uuid::Uuid::now_v7().to_string();
+        let token = Uuid::now_v7().to_string();
         let mut claimed = false;
         if let Some(store) = &self.idempotency {
             match store.claim(&key, &token, self.claim_ttl).await {
@@ -137,7 +151,7 @@ impl Notifier {
                 }
             }
         }
-        let result = self.deliver_logged(event, &outgoing).await;
+        let result = self.deliver_logged(event, booking_id, &outgoing).await;
         if let Some(store) = &self.idempotency {
             let settled = match &result {
                 Ok(_) => store.complete(&key, self.done_ttl).await,
@@ -155,6 +169,7 @@ impl Notifier {
     async fn deliver_logged(
         &self,
         event: &EventEnvelope,
+        booking_id: Option<Uuid>,
         outgoing: &Outgoing,
     ) -> Result<(), HandleError> {
         let channel = outgoing.channel();
@@ -165,6 +180,7 @@ impl Notifier {
             event_type: event.event_type.clone(),
             recipient: outgoing.recipient().to_owned(),
             message_id: message_id.clone(),
+            booking_id,
         };
         match self
             .log
@@ -261,17 +277,24 @@ fn transient(e: impl std::fmt::Display) -> HandleError {
 }
 
 /// The notifications an event calls for; none for an event type this service ignores.
-fn plan(event: &EventEnvelope) -> Result<Vec<Outgoing>, HandleError> {
+fn plan(event: &EventEnvelope) -> Result<Plan, HandleError> {
     use boxoffice_events::payloads as p;
     let email = |name: &str, address: &str, rendered| Outgoing::Email {
         name: name.to_owned(),
         address: address.to_owned(),
         rendered,
     };
+    let about = |booking_id: Uuid, outgoing| Plan {
+        booking_id: Some(booking_id),
+        outgoing,
+    };
     Ok(match event.event_type.as_str() {
         p::USER_REGISTERED => {
             let user = UserRegistered::from_envelope(event).map_err(permanent)?;
-            vec![email(&user.name, &user.email, templates::welcome(&user))]
+            Plan {
+                booking_id: None,
+                outgoing: vec![email(&user.name, &user.email, templates::welcome(&user))],
+            }
         }
         p::BOOKING_CONFIRMED => {
             let booking = BookingConfirmed::from_envelope(event).map_err(permanent)?;
@@ -288,7 +311,7 @@ fn plan(event: &EventEnvelope) -> Result<Vec<Outgoing>, HandleError> {
                     text: templates::booking_confirmed_sms(&booking),
                 });
             }
-            plan
+            about(booking.booking_id, plan)
         }
         p::BOOKING_CANCELLED | p::BOOKING_EXPIRED | p::BOOKING_REFUNDED => {
             let (booking, closure) = match event.event_type.as_str() {
@@ -306,12 +329,18 @@ fn plan(event: &EventEnvelope) -> Result<Vec<Outgoing>, HandleError> {
                 ),
             };
             let rendered = templates::booking_closed(&booking, closure);
-            vec![email(
-                &booking.recipient.name,
-                &booking.recipient.email,
-                rendered,
-            )]
+            about(
+                booking.booking_id,
+                vec![email(
+                    &booking.recipient.name,
+                    &booking.recipient.email,
+                    rendered,
+                )],
+            )
         }
-        _ => Vec::new(),
+        _ => Plan {
+            booking_id: None,
+            outgoing: Vec::new(),
+        },
     })
 }

@@ -31,6 +31,8 @@ pub struct NewEntry {
     pub event_type: String,
     pub recipient: String,
     pub message_id: String,
+    /// The booking the event is about; `None` for events about no booking.
+    pub booking_id: Option<Uuid>,
 }
 
 /// The answer to "may I send this notification?".
@@ -43,6 +45,20 @@ pub enum Begin {
     AlreadySent,
     /// Another worker holds the lease right now.
     InProgress,
+}
+
+/// What the back office sees of one notification about a booking.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct BookingNotification {
+    pub event_type: String,
+    pub channel: String,
+    pub recipient: String,
+    /// `sending` (under way, or an attempt whose outcome is not recorded yet) or `sent`.
+    pub status: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub message_id: String,
 }
 
 /// One row of the log.
@@ -84,8 +100,8 @@ impl NotificationLog {
         let taken: Option<(i32,)> = on_pool!(&self.database, |pool| {
             sqlx::query_as(
                 "INSERT INTO notification_log (event_id, channel, event_type, recipient, \
-                 message_id, status, attempts, lease_until, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'sending', 1, $6, $7) \
+                 message_id, status, attempts, lease_until, created_at, booking_id) \
+                 VALUES ($1, $2, $3, $4, $5, 'sending', 1, $6, $7, $9) \
                  ON CONFLICT (event_id, channel) DO UPDATE \
                  SET attempts = notification_log.attempts + 1, lease_until = excluded.lease_until \
                  WHERE notification_log.status = 'sending' AND notification_log.lease_until < $8 \
@@ -99,6 +115,7 @@ impl NotificationLog {
             .bind(until)
             .bind(created)
             .bind(now)
+            .bind(entry.booking_id)
             .fetch_optional(pool)
             .await?
         });
@@ -155,6 +172,23 @@ impl NotificationLog {
             .await?
         });
         Ok(row.is_some_and(|(status,)| status == "sent"))
+    }
+
+    /// Every notification about `booking_id`, oldest first.
+    pub async fn for_booking(
+        &self,
+        booking_id: Uuid,
+    ) -> Result<Vec<BookingNotification>, StoreError> {
+        Ok(on_pool!(&self.database, |pool| {
+            sqlx::query_as(
+                "SELECT event_type, channel, recipient, status, attempts, created_at, sent_at, \
+                 message_id FROM notification_log WHERE booking_id = $1 \
+                 ORDER BY created_at, event_id, channel",
+            )
+            .bind(booking_id)
+            .fetch_all(pool)
+            .await?
+        }))
     }
 
     /// The whole log, oldest first: for audits and tests.

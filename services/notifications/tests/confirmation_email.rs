@@ -31,6 +31,7 @@ async fn embedded_ports(email: Arc<dyn EmailSender>, sms: SimulatedSms) -> (Port
         idempotency: Some(Arc::new(MemoryIdempotency::new())),
         email,
         sms: Arc::new(sms),
+        verifier: support::TestKeys::new().verifier(),
     };
     (ports, bus)
 }

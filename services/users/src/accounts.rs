@@ -57,6 +57,8 @@ pub enum AccountError {
     InvalidRefreshToken,
     #[error("the account does not exist or is closed")]
     NoSuchAccount,
+    #[error("there is no account with the email {0}")]
+    UnknownEmail(String),
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
@@ -103,6 +105,7 @@ impl From<AccountError> for Problem {
                 ProblemCode::InvalidToken,
                 "The account does not exist or is closed",
             ),
+            AccountError::UnknownEmail(_) => Problem::not_found("Account"),
             AccountError::Token(e) => e.into(),
             other => Problem::internal(&other),
         }
@@ -291,6 +294,29 @@ impl Accounts {
         )?;
         self.store.create_user(&record, &event).await?;
         Ok(User::from(&record))
+    }
+
+    /// Gives the existing account with this email `role`, whatever it had before (one role
+    /// per account: granting `staff` to an admin makes it staff). For `boxoffice users
+    /// grant-role`; the account's next token carries the role, tokens already issued keep
+    /// theirs until they expire.
+    pub async fn grant_role(&self, email: &str, role: Role) -> Result<User, AccountError> {
+        let parsed = Email::parse(email)
+            .map_err(|m| AccountError::Invalid(vec![FieldError::new("email", m)]))?;
+        let existing = self
+            .store
+            .user_by_email(parsed.as_str())
+            .await?
+            .ok_or_else(|| AccountError::UnknownEmail(parsed.as_str().to_owned()))?;
+        if !self.store.set_role(existing.id, role).await? {
+            // Deleted between the two statements.
+            return Err(AccountError::UnknownEmail(parsed.as_str().to_owned()));
+        }
+        tracing::info!(user_id = %existing.id, role = role.as_str(), "role granted");
+        Ok(User {
+            role,
+            ..User::from(&existing)
+        })
     }
 
     pub async fn close_account(&self, user_id: Uuid) -> Result<bool, AccountError> {

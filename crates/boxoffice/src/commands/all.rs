@@ -1,6 +1,7 @@
 //! Every service in one process, each on its own loopback port, talking to the others through
 //! the same HTTP and gRPC clients as in a distributed deployment.
 
+use boxoffice_auth::Role;
 use boxoffice_client::ApiClient;
 
 use super::services;
@@ -51,11 +52,15 @@ pub async fn start(
 ) -> anyhow::Result<AllRunning> {
     let in_process = boxoffice_events::InProcessBus::new();
     let bus = services::event_bus(&settings, &in_process, true).await;
-    // Consumers first, so the first events already find their queue.
+    // Users serves first (notifications verifies its tokens against the users JWKS), but its
+    // outbox is relayed only once the consumer is subscribed, so that the first events
+    // already find their queue.
+    let users = services::start_users_unrelayed(&settings, shutdown.clone()).await?;
+    settings.users.listen = users.running.http_addr;
     let notifications =
         services::start_notifications(&settings, &in_process, shutdown.clone()).await?;
-    let users = services::start_users(&settings, bus.clone(), shutdown.clone()).await?;
-    settings.users.listen = users.running.http_addr;
+    settings.notifications.listen = notifications.http_addr.to_string();
+    let users = users.relay_to(bus.clone(), shutdown.clone());
     let cinema = services::start_cinema(&settings, shutdown.clone()).await?;
     settings.cinema.http_addr = cinema.http_addr;
     settings.cinema.grpc_addr = cinema.grpc_addr;
@@ -103,8 +108,9 @@ pub async fn run(mut settings: Settings, with_demo: bool) -> anyhow::Result<()> 
 
 /// Creates the demo accounts and catalog on the first start; later starts find them.
 pub async fn load_demo(settings: &Settings, gateway_url: &str) -> anyhow::Result<DemoCredentials> {
-    let (credentials, fresh) = DemoCredentials::load_or_generate(&settings.data_dir)?;
+    let (mut credentials, fresh) = DemoCredentials::load_or_generate(&settings.data_dir)?;
     let api = ApiClient::new(gateway_url);
+    let staff_missing = credentials.add_missing_staff()?;
     if fresh {
         super::users::ensure_admin(
             settings,
@@ -119,6 +125,17 @@ pub async fn load_demo(settings: &Settings, gateway_url: &str) -> anyhow::Result
             "Demo Customer",
         )
         .await?;
+    }
+    if fresh || staff_missing {
+        // Registered like anyone, then granted the role: the path an operator takes with
+        // `boxoffice users grant-role`.
+        api.register(
+            &credentials.staff_email,
+            &credentials.staff_password,
+            "Demo Staff",
+        )
+        .await?;
+        super::users::grant_role(settings, &credentials.staff_email, Role::Staff).await?;
         credentials.save(&settings.data_dir)?;
     }
     let admin = api
@@ -146,10 +163,15 @@ fn print_banner(settings: &Settings, gateway_url: &str, demo: Option<&DemoCreden
     println!("  GraphiQL       {gateway_url}/graphql");
     println!("  accounts API   {gateway_url}/api/v1/auth/login");
     println!("  admin API      {gateway_url}/api/v1/admin/cinemas");
+    println!("  notifications  {gateway_url}/api/v1/admin/notifications?booking_id=…");
     if let Some(demo) = demo {
         println!(
             "  demo admin     {} / {}",
             demo.admin_email, demo.admin_password
+        );
+        println!(
+            "  demo staff     {} / {}",
+            demo.staff_email, demo.staff_password
         );
         println!(
             "  demo customer  {} / {}",

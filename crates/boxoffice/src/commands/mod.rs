@@ -63,8 +63,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             });
             let credentials = all::load_demo(&settings, &url).await?;
             println!(
-                "demo loaded; admin {} / {}",
-                credentials.admin_email, credentials.admin_password
+                "demo loaded; admin {} / {}; staff {} / {}",
+                credentials.admin_email,
+                credentials.admin_password,
+                credentials.staff_email,
+                credentials.staff_password
             );
             Ok(())
         }

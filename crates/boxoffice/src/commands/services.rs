@@ -89,6 +89,41 @@ pub async fn start_users(
     bus: Arc<dyn EventBus>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<UsersService> {
+    Ok(start_users_unrelayed(settings, shutdown.clone())
+        .await?
+        .relay_to(bus, shutdown))
+}
+
+/// The users service serving, its outbox not yet relayed: `boxoffice all` starts the
+/// notifications consumer in between, which needs the users service's address (for its JWKS)
+/// and must subscribe before the first event is published (the in-process bus drops events
+/// no queue is bound to).
+pub struct UsersUnrelayed {
+    pub running: boxoffice_users::Running,
+    database: Database,
+}
+
+impl UsersUnrelayed {
+    pub fn relay_to(self, bus: Arc<dyn EventBus>, shutdown: CancellationToken) -> UsersService {
+        let relay = spawn_relay(
+            "users",
+            self.database.clone(),
+            bus,
+            RelaySettings::default(),
+            shutdown,
+        );
+        Relayed {
+            running: self.running,
+            relay,
+            database: self.database,
+        }
+    }
+}
+
+pub async fn start_users_unrelayed(
+    settings: &Settings,
+    shutdown: CancellationToken,
+) -> anyhow::Result<UsersUnrelayed> {
     let database = connect_store(
         &settings.data_dir,
         "users",
@@ -97,20 +132,9 @@ pub async fn start_users(
     )
     .await?;
     let running =
-        boxoffice_users::start(settings.users.clone(), database.clone(), shutdown.clone()).await?;
-    let relay = spawn_relay(
-        "users",
-        database.clone(),
-        bus,
-        RelaySettings::default(),
-        shutdown,
-    );
+        boxoffice_users::start(settings.users.clone(), database.clone(), shutdown).await?;
     tracing::info!(service = "users", http_addr = %running.http_addr, "service ready");
-    Ok(Relayed {
-        running,
-        relay,
-        database,
-    })
+    Ok(UsersUnrelayed { running, database })
 }
 
 pub async fn start_cinema(
@@ -169,6 +193,7 @@ pub async fn start_notifications(
     let ports = boxoffice_notifications::Ports::from_settings(
         &settings.notifications,
         Some(in_process.clone()),
+        settings.verifier(),
     )
     .await?;
     let running =

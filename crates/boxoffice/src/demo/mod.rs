@@ -18,9 +18,16 @@ pub struct DemoCredentials {
     pub admin_password: String,
     pub customer_email: String,
     pub customer_password: String,
+    /// The door/desk account (role staff). Empty in files written before the role existed;
+    /// [`DemoCredentials::add_missing_staff`] fills them in.
+    #[serde(default)]
+    pub staff_email: String,
+    #[serde(default)]
+    pub staff_password: String,
 }
 
 const CREDENTIALS_FILE: &str = "demo-credentials.json";
+const STAFF_EMAIL: &str = "staff@boxoffice.demo";
 
 impl DemoCredentials {
     /// Reads the credentials of an earlier start, or makes new ones.
@@ -37,11 +44,24 @@ impl DemoCredentials {
                     admin_password: random_password()?,
                     customer_email: "customer@boxoffice.demo".into(),
                     customer_password: random_password()?,
+                    staff_email: STAFF_EMAIL.into(),
+                    staff_password: random_password()?,
                 },
                 true,
             )),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Gives credentials of an installation older than the staff role a staff account's;
+    /// true when it did (the account still has to be created, and the file saved).
+    pub fn add_missing_staff(&mut self) -> anyhow::Result<bool> {
+        if !self.staff_email.is_empty() {
+            return Ok(false);
+        }
+        self.staff_email = STAFF_EMAIL.into();
+        self.staff_password = random_password()?;
+        Ok(true)
     }
 
     pub fn save(&self, data_dir: &Path) -> anyhow::Result<()> {

@@ -287,11 +287,25 @@ impl Cluster {
             "BOXOFFICE_BOOKING__LISTEN".into(),
             booking["http_addr"].as_str().expect("booking").to_owned(),
         ));
-        self.spawn_service(
+        let notifications = self.spawn_service(
             "notifications",
             &env,
             &[("NOTIFICATIONS__LISTEN", "127.0.0.1:0")],
         );
+        // The gateway routes the back-office look-up there; restarts keep the port.
+        let notifications_http = notifications["http_addr"]
+            .as_str()
+            .expect("notifications")
+            .to_owned();
+        env.push((
+            "BOXOFFICE_NOTIFICATIONS__LISTEN".into(),
+            notifications_http.clone(),
+        ));
+        if let Some(process) = self.processes.get_mut("notifications") {
+            process
+                .env
+                .push(("BOXOFFICE_NOTIFICATIONS__LISTEN".into(), notifications_http));
+        }
         let gateway = self.spawn_service("gateway", &env, &[("GATEWAY__LISTEN", "127.0.0.1:0")]);
         self.gateway_url = format!("http://{}", gateway["http_addr"].as_str().expect("gateway"));
     }

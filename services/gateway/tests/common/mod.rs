@@ -61,6 +61,11 @@ impl Keys {
         (user, self.token(user, Role::Admin))
     }
 
+    pub fn staff(&self) -> (Uuid, String) {
+        let user = Uuid::now_v7();
+        (user, self.token(user, Role::Staff))
+    }
+
     /// Correctly signed, but expired ten minutes ago (well past the verifier's leeway).
     pub fn expired(&self) -> String {
         let now = chrono::Utc::now().timestamp();
@@ -102,12 +107,13 @@ fn sign(pair: &SigningKeyPair, kid: &str, claims: &Claims) -> String {
     jsonwebtoken::encode(&header, claims, &key).expect("sign")
 }
 
-/// Three fake upstreams and the settings of a gateway in front of them, with generous limits
+/// Four fake upstreams and the settings of a gateway in front of them, with generous limits
 /// that tests tighten as they need.
 pub struct Backends {
     pub users: FakeUpstream,
     pub cinema: FakeUpstream,
     pub booking: FakeUpstream,
+    pub notifications: FakeUpstream,
     pub keys: Keys,
 }
 
@@ -117,6 +123,7 @@ impl Backends {
             users: FakeUpstream::spawn("users").await,
             cinema: FakeUpstream::spawn("cinema").await,
             booking: FakeUpstream::spawn("booking").await,
+            notifications: FakeUpstream::spawn("notifications").await,
             keys: Keys::new(),
         }
     }
@@ -129,6 +136,7 @@ impl Backends {
         settings.upstreams.users = self.users.url();
         settings.upstreams.cinema = self.cinema.url();
         settings.upstreams.booking = self.booking.url();
+        settings.upstreams.notifications = self.notifications.url();
         settings.rate_limit.requests = 10_000;
         settings.rate_limit.auth_requests = 10_000;
         settings

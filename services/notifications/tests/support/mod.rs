@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use boxoffice_auth::{KeySource, Role, SigningKeyPair, TokenIssuer, TokenRules, Verifier};
 use boxoffice_events::payloads::{
     BookingConfirmed, CinemaInfo, EventPayload, Money, Recipient, Ticket, UserRegistered,
 };
@@ -41,6 +42,37 @@ pub fn test_settings(amqp_url: Option<String>) -> Settings {
         done_ttl_secs: 600,
         drain_timeout_secs: 5,
         ..Settings::default()
+    }
+}
+
+/// Signs access tokens that a verifier built from the same keys trusts (the users service's
+/// JWKS stand-in).
+pub struct TestKeys {
+    issuer: TokenIssuer,
+}
+
+impl TestKeys {
+    pub fn new() -> Self {
+        let pair = SigningKeyPair::generate().expect("key");
+        let issuer = TokenIssuer::new(
+            pair,
+            vec![],
+            TokenRules::default(),
+            Duration::from_secs(300),
+        )
+        .expect("issuer");
+        Self { issuer }
+    }
+
+    pub fn verifier(&self) -> Arc<Verifier> {
+        Arc::new(Verifier::new(
+            KeySource::Static(self.issuer.jwks()),
+            TokenRules::default(),
+        ))
+    }
+
+    pub fn token(&self, role: Role) -> String {
+        self.issuer.issue(Uuid::now_v7(), role).expect("issue")
     }
 }
 
@@ -83,6 +115,7 @@ impl Harness {
             idempotency: Some(idempotency),
             email: Arc::new(SmtpSender::new(&self.sink.smtp_settings()).expect("smtp")),
             sms: Arc::new(self.sms.clone()),
+            verifier: TestKeys::new().verifier(),
         }
     }
 
