@@ -117,17 +117,18 @@ impl Proxy {
 
     /// Forwards `request` to `upstream` as the gateway: hop-by-hop and client-claimed identity
     /// headers removed, the verified identity and forwarding headers set, the trace continued.
+    /// `max_body` overrides the gateway's body limit for this request (a poster upload).
     pub async fn forward(
         &self,
         upstream: &Upstream,
         mut request: Request,
         origin: &Origin,
         caller: Option<&Caller>,
+        max_body: Option<usize>,
     ) -> Result<Response, ProxyError> {
-        if declared_length(&request).is_some_and(|n| n > self.max_body as u64) {
-            return Err(ProxyError::BodyTooLarge {
-                limit: self.max_body,
-            });
+        let limit = max_body.unwrap_or(self.max_body);
+        if declared_length(&request).is_some_and(|n| n > limit as u64) {
+            return Err(ProxyError::BodyTooLarge { limit });
         }
         let upgrade = upgrade_protocol(&request);
         let cut = Arc::new(AtomicBool::new(false));
@@ -171,15 +172,13 @@ impl Proxy {
             .method(parts.method)
             .uri(uri)
             .version(version)
-            .body(self.limited(body, cut.clone()))
+            .body(Self::limited(body, limit, cut.clone()))
             .map_err(|e| bad_gateway(e.to_string()))?;
         *outbound.headers_mut() = headers;
 
-        let sent = self.send(upstream, outbound).await;
+        let sent = self.send(upstream, outbound, limit).await;
         if cut.load(Ordering::Acquire) {
-            return Err(ProxyError::BodyTooLarge {
-                limit: self.max_body,
-            });
+            return Err(ProxyError::BodyTooLarge { limit });
         }
         let mut response = sent?;
         if response.status() == StatusCode::SWITCHING_PROTOCOLS {
@@ -207,6 +206,7 @@ impl Proxy {
         &self,
         upstream: &Upstream,
         outbound: hyper::Request<UpstreamBody>,
+        limit: usize,
     ) -> Result<hyper::Response<hyper::body::Incoming>, ProxyError> {
         let client = if outbound.version() == Version::HTTP_11 {
             &self.upgrade_client
@@ -219,9 +219,9 @@ impl Proxy {
                 after: self.timeout,
             }),
             Ok(Ok(response)) => Ok(response),
-            Ok(Err(error)) if caused_by_body_limit(&error) => Err(ProxyError::BodyTooLarge {
-                limit: self.max_body,
-            }),
+            Ok(Err(error)) if caused_by_body_limit(&error) => {
+                Err(ProxyError::BodyTooLarge { limit })
+            }
             Ok(Err(error)) if error.is_connect() => Err(ProxyError::Unavailable {
                 upstream: upstream.name,
                 cause: error_chain(&error),
@@ -236,8 +236,8 @@ impl Proxy {
     /// `body`, cut off with an error at `max_body` bytes; `cut` tells afterwards whether it
     /// was. Over HTTP/2 the error does not come back with the answer (the stream is reset and
     /// the upstream's reaction is what returns), so the flag is how a 413 is told from a 502.
-    fn limited(&self, body: Body, cut: Arc<AtomicBool>) -> UpstreamBody {
-        Limited::new(body, self.max_body)
+    fn limited(body: Body, limit: usize, cut: Arc<AtomicBool>) -> UpstreamBody {
+        Limited::new(body, limit)
             .map_err(move |e| {
                 if e.is::<LengthLimitError>() {
                     cut.store(true, Ordering::Release);
@@ -252,10 +252,10 @@ impl Proxy {
         let uri = upstream.uri_for("/healthz").map_err(|e| e.to_string())?;
         let request = Request::get(uri)
             .version(Version::HTTP_2)
-            .body(self.limited(Body::empty(), Arc::default()))
+            .body(Self::limited(Body::empty(), self.max_body, Arc::default()))
             .map_err(|e| e.to_string())?;
         let response = self
-            .send(upstream, request)
+            .send(upstream, request, self.max_body)
             .await
             .map_err(|e| e.to_string())?;
         if response.status().is_success() {

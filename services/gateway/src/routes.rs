@@ -74,6 +74,8 @@ struct Route {
     /// a token, 403 below it. `None`: anonymous requests pass too and the upstream decides
     /// (GraphQL answers guests, the users service answers `me` with 401 itself).
     min_role: Option<Role>,
+    /// A body limit other than the gateway's `max_body_bytes` (poster uploads).
+    max_body: Option<usize>,
 }
 
 const fn route(
@@ -87,6 +89,7 @@ const fn route(
         policy,
         verify_token,
         min_role,
+        max_body: None,
     }
 }
 
@@ -105,6 +108,12 @@ const NOTIFICATIONS: Route = route(
 /// Poster images are public and cacheable: no token is looked at, so a stale one attached by
 /// the shop cannot break an `<img>`.
 const POSTERS: Route = route(Target::Cinema, Policy::General, false, None);
+/// A poster image is up to 2 MiB (the cinema service checks it again); every other admin
+/// request keeps the gateway's limit.
+const POSTER_UPLOAD: Route = Route {
+    max_body: Some(2 * 1024 * 1024),
+    ..ADMIN
+};
 
 pub fn router(gateway: AppState, web: Arc<Web>) -> Router {
     Router::new()
@@ -120,6 +129,7 @@ pub fn router(gateway: AppState, web: Arc<Web>) -> Router {
         // More specific than `/api/v1/admin/{*rest}`, so these win over it.
         .route("/api/v1/admin/notifications", to(NOTIFICATIONS))
         .route("/api/v1/admin/notifications/{*rest}", to(NOTIFICATIONS))
+        .route("/api/v1/admin/movies/{id}/poster", to(POSTER_UPLOAD))
         .route("/api/v1/admin", to(ADMIN))
         .route("/api/v1/admin/{*rest}", to(ADMIN))
         // Read-only: any other method gets 405 with `Allow: GET,HEAD` and never reaches cinema.
@@ -229,7 +239,7 @@ async fn proceed(
     };
     Ok(gateway
         .proxy
-        .forward(upstream, request, origin, caller.as_ref())
+        .forward(upstream, request, origin, caller.as_ref(), route.max_body)
         .await?)
 }
 

@@ -65,6 +65,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/admin/pages/movie.js", JS),
     asset!("js/admin/pages/movies.js", JS),
     asset!("js/admin/pages/sales.js", JS),
+    asset!("js/admin/pages/schedule.js", JS),
     asset!("js/admin/pages/showtime-sales.js", JS),
     asset!("js/admin/pages/signin.js", JS),
     asset!("js/api.js", JS),

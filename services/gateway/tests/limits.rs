@@ -109,3 +109,40 @@ async fn an_unreachable_upstream_host_gets_503_within_the_connect_timeout() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_poster_upload_may_carry_two_mebibytes_and_other_admin_requests_keep_the_limit() {
+    let backends = Backends::spawn().await;
+    let gateway = backends.gateway_with(|s| s.max_body_bytes = 1024).await;
+    let (_, admin) = backends.keys.admin();
+    let poster = "/api/v1/admin/movies/0190a0e2-0000-7000-8000-000000000003/poster";
+
+    let two_mib = 2 * 1024 * 1024;
+    let response = send(
+        gateway
+            .client
+            .put(gateway.url(poster))
+            .bearer_auth(&admin)
+            .body(vec![b'x'; two_mib]),
+    )
+    .await;
+    assert_eq!(json(response).await["received"], two_mib);
+    let response = send(
+        gateway
+            .client
+            .put(gateway.url(poster))
+            .bearer_auth(&admin)
+            .body(vec![b'x'; two_mib + 1]),
+    )
+    .await;
+    assert_problem(response, 413, "body_too_large").await;
+    let response = send(
+        gateway
+            .post("/api/v1/admin/movies")
+            .bearer_auth(&admin)
+            .body(vec![b'x'; 1025]),
+    )
+    .await;
+    assert_problem(response, 413, "body_too_large").await;
+    assert_eq!(backends.cinema.hits(), 1);
+}

@@ -54,6 +54,7 @@ impl FakeUpstream {
             .route("/api/v1/users/chunks", get(chunks))
             .route("/api/v1/users/slow", any(slow))
             .route("/api/v1/users/upload", any(upload))
+            .route("/api/v1/admin/movies/{id}/poster", any(upload))
             .fallback(echo)
             .with_state(state.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
