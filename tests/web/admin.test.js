@@ -52,6 +52,7 @@ test('the designer makes a 10×12 auditorium with a centre aisle and 4 accessibl
   await cell(9, 12).waitFor();
 
   // Drag down the middle column with the aisle tool (the default).
+  await cell(9, 6).scrollIntoViewIfNeeded();
   const top = await cell(0, 6).boundingBox();
   const bottom = await cell(9, 6).boundingBox();
   await page.mouse.move(top.x + top.width / 2, top.y + top.height / 2);
@@ -122,13 +123,15 @@ test('the schedule adds a showtime, refuses a clashing one with the clash shown,
   await add('18:00');
   await page.getByText('The showtime was added.').waitFor();
   const lane = page.getByRole('region', { name: `${auditorium.name}: 1 showtimes` });
-  await lane.getByRole('link', { name: new RegExp(`^${movie.title}, 18:00`) }).waitFor();
+  // The browser's locale writes the time (18:00 or 06:00 PM).
+  const six = '(18:00|06:00\\sPM)';
+  await lane.getByRole('link', { name: new RegExp(`^${movie.title}\\W+${six}`) }).waitFor();
   await clean(page, 'admin-05-schedule');
 
   await add('19:00');
   const alert = page.getByRole('alert');
   await alert.getByText('Not added: it clashes with another showtime.').waitFor();
-  assert.match(await alert.innerText(), new RegExp(`${movie.title}.*${auditorium.name}.*18:00`, 's'));
+  assert.match(await alert.innerText(), new RegExp(`${movie.title}.*${auditorium.name}.*${six}`, 's'));
   assert.equal(await page.locator('.block.clash').count(), 1);
   await clean(page, 'admin-06-schedule-clash');
 

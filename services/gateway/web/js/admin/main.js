@@ -62,7 +62,9 @@ async function route() {
   try {
     if (!user) {
       const page = await import('./pages/signin.js');
-      page.render([], new URLSearchParams({ next: path === '/signin' ? '/' : path }), ctx);
+      // Back to the whole address after signing in, query included (a door's showtime).
+      const raw = location.hash.replace(/^#/, '') || '/';
+      page.render([], new URLSearchParams({ next: path === '/signin' ? '/' : raw }), ctx);
       return;
     }
     if (!match) {

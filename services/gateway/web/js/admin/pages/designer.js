@@ -136,7 +136,7 @@ export async function render([cinemaId, auditoriumId], _query, { go, isCurrent }
       field('Auditorium name', name),
       field('Rows', rowsInput, `1 to ${MAX_ROWS}, front (screen) to back`),
       field('Places per row', colsInput, `1 to ${MAX_COLUMNS}, seats and aisles`),
-      field('Seat numbering', direction, 'Where seat 1 is, seen from the seats facing the screen')),
+      field('Seat numbering', direction, 'Where seat 1 is, facing the screen')),
     tools,
     h('p', { class: 'hint' }, 'Click or drag over places to paint them. With the keyboard: arrow keys move, Space paints.'),
     h('div', { class: 'designer-scroll' }, editor),

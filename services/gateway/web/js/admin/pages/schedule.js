@@ -56,10 +56,10 @@ export async function render(_params, query, { go, isCurrent }) {
           const runtimeShare = Math.min(100, (s.runtime_minutes / Math.max(1, end - start)) * 100);
           const title = s.movie_title || 'Showtime';
           return h('li', { class: 'block', dataset: { left: pct(start), width: `${((end - start) / (to - from)) * 100}%`, showtime: s.id, share: `${runtimeShare}%` } },
-            h('a', {
-              href: `#/sales/${s.id}`,
-              'aria-label': `${title}, ${time(s.starts_at, tz)}, ${s.runtime_minutes} minutes, room clean at ${time(s.ends_at, tz)}. Open its sales.`,
-            }, h('span', { class: 'block-title' }, title), h('span', { class: 'block-time' }, `${time(s.starts_at, tz)}–${time(s.ends_at, tz)}`)));
+            h('a', { href: `#/sales/${s.id}` },
+              h('span', { class: 'block-title' }, title), h('span', { class: 'sr-only' }, ', '),
+              h('span', { class: 'block-time' }, `${time(s.starts_at, tz)}–${time(s.ends_at, tz)}`),
+              h('span', { class: 'sr-only' }, `, ${s.runtime_minutes} minutes and cleaning; open its sales`)));
         })));
     }));
   // Positions as CSS custom properties: the CSP forbids inline style attributes, not CSSOM.

@@ -5,7 +5,8 @@ import { h, show, notice, field } from '../../dom.js';
 import { describe } from '../../errors.js';
 
 export function render(_params, query) {
-  const next = /^\/[\w\-/?=&%.,]*$/.test(query.get('next') || '') ? query.get('next') : '/';
+  // Only ever a route of this page: it becomes the hash, never a location of its own.
+  const next = /^\/[\w\-/?=&%.,@+:]*$/.test(query.get('next') || '') ? query.get('next') : '/';
   const error = h('div', { class: 'form-error' });
   const email = h('input', { name: 'email', type: 'email', autocomplete: 'username', required: true });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
