@@ -87,11 +87,12 @@ export async function startShop({ env = {}, dataDir = null, gatewayPort = 0 } = 
   };
 }
 
-export async function launch() {
+/** Chromium; `extraArgs` add flags (the door test's fake camera). */
+export async function launch(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run', ...extraArgs],
   });
 }
 

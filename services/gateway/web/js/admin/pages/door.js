@@ -117,12 +117,19 @@ export async function render(_params, query, { go, isCurrent }) {
       await video.play();
       scanning = true;
       scan.textContent = 'Stop the camera';
+      // A ticket held in front of the camera is checked once: the same code again only after
+      // it has been out of view for a moment (else the answer would flip to ALREADY USED).
       let last = '';
+      let lastSeen = 0;
       const loop = async () => {
         if (!scanning) return;
         const found = await detector.detect(video).catch(() => []);
         const value = found[0]?.rawValue;
-        if (value && value !== last) { last = value; await submit(value); setTimeout(() => { last = ''; }, 3000); }
+        if (value) {
+          if (value !== last || Date.now() - lastSeen > 1500) await submit(value);
+          last = value;
+          lastSeen = Date.now();
+        }
         setTimeout(loop, 200);
       };
       loop();

@@ -8,6 +8,9 @@ import { describe } from '../../errors.js';
 import { dayKey, time } from '../../format.js';
 import { localToInstant, minutesInto } from '../zone.js';
 
+// Hours written the way the browser's locale writes them, like the showtimes' times.
+const hourLabel = new Intl.DateTimeFormat(undefined, { hour: 'numeric', timeZone: 'UTC' });
+
 export async function render(_params, query, { go, isCurrent }) {
   const cinemas = await admin.get('/api/v1/admin/cinemas');
   if (!isCurrent()) return;
@@ -44,8 +47,8 @@ export async function render(_params, query, { go, isCurrent }) {
 
   const lanes = h('div', { class: 'lanes' },
     h('div', { class: 'lane-hours', 'aria-hidden': 'true' }, h('span', { class: 'lane-name' }),
-      h('div', { class: 'lane-track' }, hours.map((m) => h('span', { class: 'hour', style: null, dataset: { left: pct(m) } },
-        `${String(Math.floor(m / 60) % 24).padStart(2, '0')}:00`)))),
+      h('div', { class: 'lane-track' }, hours.map((m) => h('span', { class: 'hour', dataset: { left: pct(m) } },
+        hourLabel.format(Date.UTC(2000, 0, 1, Math.floor(m / 60) % 24)))))),
     halls.map((a) => {
       const mine = showtimes.filter((s) => s.auditorium_id === a.id);
       return h('section', { class: 'lane', 'aria-label': `${a.name}: ${mine.length} showtimes` },
@@ -82,7 +85,12 @@ export async function render(_params, query, { go, isCurrent }) {
   const days = h('input', { type: 'number', name: 'days', min: 2, max: 60, value: 7, inputmode: 'numeric' });
   const messages = h('div', { class: 'messages' });
   const submit = h('button', { type: 'submit' }, 'Add showtime');
-  repeat.addEventListener('change', () => { submit.textContent = repeat.checked ? 'Add showtimes' : 'Add showtime'; });
+  const daysField = field('For how many days (including this one)', days);
+  daysField.hidden = true;
+  repeat.addEventListener('change', () => {
+    submit.textContent = repeat.checked ? 'Add showtimes' : 'Add showtime';
+    daysField.hidden = !repeat.checked;
+  });
 
   const form = h('form', { class: 'card schedule-form', novalidate: true },
     h('h2', {}, `New showtime on ${day}`),
@@ -90,7 +98,7 @@ export async function render(_params, query, { go, isCurrent }) {
     h('fieldset', { class: 'prices' }, h('legend', {}, 'Price per seat'),
       field('Currency', currency), field('Standard', standard), field('Premium', premium), field('Accessible', accessible)),
     h('div', { class: 'field inline' }, repeat, h('label', { for: repeat.id = 'repeat' }, 'Repeat daily')),
-    field('For how many days (including this one)', days),
+    daysField,
     messages, submit);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();

@@ -5,7 +5,7 @@
 import { gql } from '../../api.js';
 import { admin } from '../rest.js';
 import { h, show } from '../../dom.js';
-import { dateTime, money } from '../../format.js';
+import { dateTime, dayKey, money } from '../../format.js';
 import { subscribe } from '../../live.js';
 import { SeatMap } from '../../seatmap.js';
 
@@ -55,7 +55,7 @@ export async function render([id], _query, { isCurrent }) {
     draw(sales);
     const tz = st.cinema.timeZone;
     show(`Sales of ${st.movie.title}`,
-      h('p', { class: 'crumbs' }, h('a', { href: `#/sales?cinema=${st.cinema.id}` }, '← Sales of the day')),
+      h('p', { class: 'crumbs' }, h('a', { href: `#/sales?cinema=${st.cinema.id}&date=${dayKey(st.startsAt, tz)}` }, '← Sales of the day')),
       h('h1', {}, st.movie.title),
       h('p', { class: 'meta' }, `${dateTime(st.startsAt, tz)} · ${st.cinema.name}, ${st.auditorium.name}`),
       figures, map.element);
