@@ -31,7 +31,20 @@ fn purge_freed_memory_soon() {
     }
 }
 
+/// Everything the binary creates — the data directory, SQLite stores and their WAL files,
+/// signing keys, service tokens, emails — is readable by its own user only (0700 directories,
+/// 0600 files): tokens, password hashes and tickets are in there. Set before any thread starts,
+/// because the mask is per process.
+fn private_files() {
+    #[cfg(unix)]
+    // SAFETY: umask only replaces the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 fn main() -> std::process::ExitCode {
+    private_files();
     purge_freed_memory_soon();
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

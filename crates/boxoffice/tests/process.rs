@@ -263,3 +263,68 @@ async fn all_with_demo_seeds_once_and_keeps_everything_across_a_restart() {
         .expect("kill");
     assert!(wait_with_deadline(&mut second, Duration::from_secs(20)).success());
 }
+
+/// Every directory and file under `dir`, with its permission bits.
+#[cfg(unix)]
+fn modes(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, u32)>) {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        let mode = std::fs::symlink_metadata(&path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777;
+        let is_dir = path.is_dir();
+        out.push((path.clone(), mode));
+        if is_dir {
+            modes(&path, out);
+        }
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_every_file_in_it_are_private_to_the_user() {
+    let parent = tempfile::tempdir().expect("tempdir");
+    let dir = parent.path().join("boxoffice-data");
+    // A store with its WAL, signing keys and an account written by two processes.
+    let created = create_admin(&dir, "ops@example.com", "correct horse battery staple");
+    assert!(created.status.success());
+    let (mut child, addr) = start_users(&dir);
+    let health = reqwest::get(format!("http://{addr}/readyz"))
+        .await
+        .expect("readyz");
+    assert_eq!(health.status(), 200);
+    let mut found = vec![(dir.clone(), {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(&dir).expect("dir").permissions().mode() & 0o777
+    })];
+    modes(&dir, &mut found);
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    assert!(
+        found
+            .iter()
+            .any(|(p, _)| p.extension().is_some_and(|e| e == "pem")),
+        "keys were written: {found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(p, _)| p.to_string_lossy().ends_with("-wal")),
+        "a WAL file was written: {found:?}"
+    );
+    let open: Vec<_> = found
+        .iter()
+        .filter(|(p, mode)| {
+            let wanted = if p.is_dir() { 0o700 } else { 0o600 };
+            *mode != wanted
+        })
+        .collect();
+    let open: Vec<String> = open
+        .iter()
+        .map(|(p, mode)| format!("{} {mode:o}", p.display()))
+        .collect();
+    assert!(open.is_empty(), "readable by others: {open:?}");
+}
