@@ -67,6 +67,41 @@ pub fn set_identity(headers: &mut HeaderMap, caller: &Caller) {
     headers.insert(USER_ROLE, HeaderValue::from_static(caller.role.as_str()));
 }
 
+/// Which `x-forwarded-*` headers to believe: none, unless the gateway sits behind proxies
+/// that overwrite or extend them.
+#[derive(Debug, Clone, Default)]
+pub struct ForwardedTrust {
+    /// The peer that connects to the gateway is a proxy (`trust_forwarded_headers`).
+    pub enabled: bool,
+    /// Further proxies in front of it (`trusted_proxies`), whose entries in the chain are
+    /// hops, not clients.
+    pub proxies: Vec<ipnet::IpNet>,
+}
+
+impl ForwardedTrust {
+    fn is_proxy(&self, ip: IpAddr) -> bool {
+        self.proxies.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client in an `x-forwarded-for` chain: the rightmost entry that is not one of our
+    /// proxies. Everything left of it was written by the client itself and proves nothing —
+    /// taking the leftmost entry let any client pick the address it is rate-limited as.
+    fn client_in(&self, chain: &str, peer: IpAddr) -> IpAddr {
+        let mut nearest = peer;
+        for entry in chain.rsplit(',') {
+            let Ok(ip) = entry.trim().parse::<IpAddr>() else {
+                // Garbage a client wrote: the hop that wrote it is as far as we can trust.
+                return nearest;
+            };
+            if !self.is_proxy(ip) {
+                return ip;
+            }
+            nearest = ip;
+        }
+        nearest
+    }
+}
+
 /// Where the request came from, as far as the gateway can tell.
 #[derive(Debug, Clone)]
 pub struct Origin {
@@ -77,16 +112,14 @@ pub struct Origin {
 }
 
 impl Origin {
-    pub fn new(headers: &HeaderMap, peer: IpAddr, trust_forwarded: bool) -> Self {
+    pub fn new(headers: &HeaderMap, peer: IpAddr, trust: &ForwardedTrust) -> Self {
+        let trust_forwarded = trust.enabled;
         let claimed_chain = headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|v| !v.is_empty() && trust_forwarded);
-        let client_ip = claimed_chain
-            .and_then(|chain| chain.split(',').next())
-            .and_then(|first| first.trim().parse().ok())
-            .unwrap_or(peer);
+        let client_ip = claimed_chain.map_or(peer, |chain| trust.client_in(chain, peer));
         let forwarded_for = match claimed_chain {
             Some(chain) => format!("{chain}, {peer}"),
             None => peer.to_string(),
@@ -175,14 +208,51 @@ mod tests {
         assert!(headers.contains_key("accept"));
     }
 
+    fn trusting(proxies: &[&str]) -> ForwardedTrust {
+        ForwardedTrust {
+            enabled: true,
+            proxies: proxies.iter().map(|p| p.parse().expect("net")).collect(),
+        }
+    }
+
     #[test]
     fn a_client_cannot_choose_its_ip_unless_forwarded_headers_are_trusted() {
         let mut headers = HeaderMap::new();
         headers.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
         let peer: IpAddr = [10, 0, 0, 7].into();
-        assert_eq!(Origin::new(&headers, peer, false).client_ip, peer);
-        let trusted = Origin::new(&headers, peer, true);
+        let off = ForwardedTrust::default();
+        assert_eq!(Origin::new(&headers, peer, &off).client_ip, peer);
+        let trusted = Origin::new(&headers, peer, &trusting(&[]));
         assert_eq!(trusted.client_ip, IpAddr::from([1, 2, 3, 4]));
         assert_eq!(trusted.forwarded_for, "1.2.3.4, 10.0.0.7");
+    }
+
+    #[test]
+    fn the_client_is_the_rightmost_address_that_is_not_our_proxy() {
+        let peer: IpAddr = [10, 0, 0, 7].into();
+        let ip = |chain: &'static str, proxies: &[&str]| {
+            let mut headers = HeaderMap::new();
+            headers.insert("x-forwarded-for", HeaderValue::from_static(chain));
+            Origin::new(&headers, peer, &trusting(proxies)).client_ip
+        };
+        // The load balancer appended the real client; what the client claimed is left of it.
+        assert_eq!(
+            ip("6.6.6.6, 203.0.113.9", &[]),
+            IpAddr::from([203, 0, 113, 9])
+        );
+        // Two hops: a CDN (in 198.51.100.0/24) in front of the load balancer.
+        assert_eq!(
+            ip("6.6.6.6, 203.0.113.9, 198.51.100.20", &["198.51.100.0/24"]),
+            IpAddr::from([203, 0, 113, 9])
+        );
+        // Garbage next to our hops: the nearest hop we trust is the client.
+        assert_eq!(
+            ip("not-an-ip, 198.51.100.20", &["198.51.100.0/24"]),
+            IpAddr::from([198, 51, 100, 20])
+        );
+        assert_eq!(
+            ip("2001:db8::1", &[]),
+            "2001:db8::1".parse::<IpAddr>().expect("ip")
+        );
     }
 }

@@ -37,8 +37,28 @@ pub enum StartError {
     Cors(#[from] cors::CorsOriginError),
     #[error("rate limit store: {0}")]
     RateLimit(#[from] ratelimit::RateLimitError),
+    #[error("gateway.trusted_proxies: {0:?} is not an IP address or a CIDR network")]
+    TrustedProxy(String),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+}
+
+fn forwarded_trust(settings: &Settings) -> Result<headers::ForwardedTrust, StartError> {
+    let proxies = settings
+        .trusted_proxies
+        .iter()
+        .map(|entry| {
+            let entry = entry.trim();
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| StartError::TrustedProxy(entry.to_owned()))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(headers::ForwardedTrust {
+        enabled: settings.trust_forwarded_headers,
+        proxies,
+    })
 }
 
 /// A started gateway.
@@ -74,7 +94,7 @@ pub async fn start(
         verifier,
         limiter,
         rate_limit: settings.rate_limit.clone(),
-        trust_forwarded_headers: settings.trust_forwarded_headers,
+        forwarded: forwarded_trust(&settings)?,
     });
     let app = with_standard_layers(
         "gateway",

@@ -31,7 +31,7 @@ pub struct Gateway {
     pub verifier: Arc<Verifier>,
     pub limiter: Arc<Limiter>,
     pub rate_limit: RateLimitSettings,
-    pub trust_forwarded_headers: bool,
+    pub forwarded: crate::headers::ForwardedTrust,
 }
 
 type AppState = Arc<Gateway>;
@@ -157,7 +157,7 @@ async fn handle(gateway: &Gateway, route: Route, request: Request) -> Response {
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
-    let origin = Origin::new(request.headers(), peer, gateway.trust_forwarded_headers);
+    let origin = Origin::new(request.headers(), peer, &gateway.forwarded);
     let identity = if route.verify_token {
         authenticate(&gateway.verifier, request.headers()).await
     } else {

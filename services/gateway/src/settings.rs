@@ -31,6 +31,10 @@ pub struct Settings {
     /// Whether to believe `x-forwarded-for`/`-proto` sent by the client. Only true behind a
     /// trusted load balancer: otherwise any client could pick the IP it is rate-limited as.
     pub trust_forwarded_headers: bool,
+    /// Proxies in front of the one that connects (a CDN before the load balancer), as IPs or
+    /// CIDR networks: their entries in `x-forwarded-for` are skipped when looking for the
+    /// client, which is the rightmost entry that is none of them.
+    pub trusted_proxies: Vec<String>,
     pub rate_limit: RateLimitSettings,
     pub web: WebSettings,
     pub shutdown_grace_secs: u64,
@@ -81,6 +85,7 @@ impl Default for Settings {
             connect_timeout_ms: 1_000,
             cors_allowed_origins: Vec::new(),
             trust_forwarded_headers: false,
+            trusted_proxies: Vec::new(),
             rate_limit: RateLimitSettings::default(),
             web: WebSettings::default(),
             shutdown_grace_secs: 10,

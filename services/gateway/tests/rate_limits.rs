@@ -50,6 +50,46 @@ async fn a_burst_over_the_limit_gets_429_with_rate_limit_headers() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_a_spoofed_forwarded_for_does_not_reset_the_budget() {
+    let backends = Backends::spawn().await;
+    let gateway = backends
+        .gateway_with(|s| {
+            s.trust_forwarded_headers = true;
+            s.trusted_proxies = vec!["198.51.100.0/24".into()];
+            s.rate_limit.requests = 2;
+            s.rate_limit.period_secs = 60;
+        })
+        .await;
+    // The client invents a new address each time; our CDN (198.51.100.20) and load balancer
+    // (the peer) append the real one, 203.0.113.9, which is what the budget follows.
+    let spoofed = |n: u32| format!("10.9.8.{n}, 203.0.113.9, 198.51.100.20");
+    for n in 0..2 {
+        let response = send(
+            gateway
+                .get("/graphql")
+                .header("x-forwarded-for", spoofed(n)),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+    }
+    let response = send(
+        gateway
+            .get("/graphql")
+            .header("x-forwarded-for", spoofed(3)),
+    )
+    .await;
+    assert_eq!(response.status(), 429);
+    // Another real client still gets through.
+    let other = send(
+        gateway
+            .get("/graphql")
+            .header("x-forwarded-for", "203.0.113.10, 198.51.100.20"),
+    )
+    .await;
+    assert_eq!(other.status(), 200);
+}
+
+#[tokio::test]
 async fn authenticated_users_are_limited_per_user_and_anonymous_callers_per_ip() {
     let backends = Backends::spawn().await;
     let gateway = backends.gateway_with(|s| s.rate_limit.requests = 2).await;
