@@ -136,8 +136,9 @@ test('the schedule adds a showtime, refuses a clashing one with the clash shown,
   await clean(page, 'admin-06-schedule-clash');
 
   // Starting two days earlier for five days, the third one clashes: nothing is created.
+  // Same document, new hash: wait for the new day's form, not the old page's heading.
   await page.goto(`${shop.url}/admin#/schedule?cinema=${cinema.id}&date=${shiftDay(day, -2)}`);
-  await page.getByRole('heading', { name: `Schedule — ${cinema.name}` }).waitFor();
+  await page.getByRole('heading', { name: `New showtime on ${shiftDay(day, -2)}` }).waitFor();
   await add('18:30', 5);
   await page.getByText('Nothing was added: these showtimes are in the way.').waitFor();
   assert.match(await page.getByRole('alert').innerText(), new RegExp(`${day} clashes with.*${movie.title}`, 's'));
@@ -349,7 +350,11 @@ test('a customer is refused on every back-office page and by every staff API; st
   const buyer = await customer(shop.url, 'Curious Customer');
   const page = await openPage(browser, shop.url);
   await staffSignIn(page, shop.url, buyer.email, buyer.password, '/');
-  for (const route of ['/', '/cinemas', '/movies', '/schedule', '/sales', '/bookings', '/door', '/bookings/0190a0a0-0000-7000-8000-000000000000']) {
+  // Sign-in left the page on `/`; each route differs from the one before (a same-hash goto
+  // would not navigate).
+  for (const route of ['/cinemas', '/movies', '/schedule', '/sales', '/bookings', '/door', '/bookings/0190a0a0-0000-7000-8000-000000000000', '/']) {
+    // Emptied first, so the heading waited for is the new route's, not the last one's.
+    await page.evaluate(() => document.getElementById('main').replaceChildren());
     await page.goto(`${shop.url}/admin#${route}`);
     await page.getByRole('heading', { name: 'Staff only' }).waitFor();
   }
