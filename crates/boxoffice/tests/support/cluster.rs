@@ -48,6 +48,24 @@ impl Drop for Cluster {
     }
 }
 
+/// Panic reports read from every process's log: a test that drives hostile input asserts that
+/// there are none.
+static PANICS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+pub fn panics() -> Vec<String> {
+    PANICS.lock().map(|p| p.clone()).unwrap_or_default()
+}
+
+fn record_if_panic(line: &str, entry: Option<&Value>) {
+    let panicked = match entry {
+        Some(entry) => entry["message"] == "handler panicked",
+        None => line.contains("panicked at"),
+    };
+    if panicked && let Ok(mut panics) = PANICS.lock() {
+        panics.push(line.to_owned());
+    }
+}
+
 fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_boxoffice"))
 }
@@ -78,7 +96,9 @@ fn spawn(
         let mut sent = false;
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
-            if let Ok(entry) = serde_json::from_str::<Value>(&line) {
+            let parsed = serde_json::from_str::<Value>(&line).ok();
+            record_if_panic(&line, parsed.as_ref());
+            if let Some(entry) = parsed {
                 if entry["message"] == "service ready"
                     && let Some(service) = entry["service"].as_str()
                 {

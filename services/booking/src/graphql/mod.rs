@@ -214,7 +214,7 @@ async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Bod
         if !has_code {
             // Errors without a path are the request's own fault (parse, validation, depth and
             // complexity limits); with a path they come from a resolver we did not map.
-            let code = if error.path.is_empty() {
+            let code = if error.path.is_empty() || is_argument_error(&error.message) {
                 BAD_USER_INPUT
             } else {
                 INTERNAL
@@ -239,6 +239,16 @@ async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Bod
     }
     drop(leading);
     json_answer(answer)
+}
+
+/// An argument the executor could not coerce to its type. Such errors carry the field's path
+/// (they surface when the field is resolved), yet they are the caller's fault; async-graphql
+/// gives them no kind, only these messages (`InputValueError::custom`,
+/// `InputValueError::expected_type`, and a declared variable the request gave no value).
+fn is_argument_error(message: &str) -> bool {
+    message.starts_with("Failed to parse \"")
+        || message.starts_with("Expected input type \"")
+        || (message.starts_with("Variable ") && message.ends_with(" is not defined."))
 }
 
 fn json_answer(answer: axum::body::Bytes) -> Response {
