@@ -134,7 +134,12 @@ pub async fn accounts(settings: &Settings, database: Database) -> Result<Account
         Duration::from_secs(settings.access_token_ttl_secs + settings.key_rotation_grace_secs);
     let retired: Vec<(String, chrono::DateTime<chrono::Utc>)> = keys
         .previous_retired_at
-        .map(|at| at + chrono::Duration::from_std(alive).unwrap_or(chrono::Duration::MAX))
+        .map(|at| {
+            chrono::Duration::from_std(alive)
+                .ok()
+                .and_then(|alive| at.checked_add_signed(alive))
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+        })
         .map(|until| {
             keys.previous
                 .iter()

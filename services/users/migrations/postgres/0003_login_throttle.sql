@@ -5,7 +5,7 @@
 -- database rather than in memory so that the limit holds across every users replica.
 create table login_throttle (
     account_key     text primary key,
-    failures        integer not null,      -- attempts since the last success, in flight included
+    failures        bigint not null,       -- attempts since the last success, in flight included
     last_attempt_at timestamptz not null,
     locked_until    timestamptz            -- no attempt is verified before this
 );
