@@ -66,7 +66,10 @@ impl ThrottlePolicy {
         let locked_until = self
             .delay_after(failures)
             .and_then(|d| chrono::Duration::from_std(d).ok())
-            .map(|d| now.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC));
+            .map(|d| {
+                now.checked_add_signed(d)
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC)
+            });
         Ok(ThrottleState {
             failures,
             last_attempt_at: now,
