@@ -142,6 +142,12 @@ pub async fn start_with_faults(
         },
         hold_margin: Duration::from_secs(5).min(Duration::from_secs(settings.hold_ttl_secs / 4)),
         charge_settle_after: Duration::from_millis(settings.charge_settle_after_ms),
+        customer_limits: crate::store::CustomerLimits {
+            max_pending: settings.max_pending_bookings.max(1),
+            max_seats_per_showtime: settings.max_seats_per_customer_per_showtime.max(1),
+        },
+        max_payment_attempts: i32::try_from(settings.max_payment_attempts.max(1))
+            .unwrap_or(i32::MAX),
     };
     let saga = Arc::new(Saga::new(
         store.clone(),

@@ -37,6 +37,14 @@ pub struct Settings {
     /// How long seats are held while the customer pays.
     pub hold_ttl_secs: u64,
     pub max_seats_per_booking: usize,
+    /// Unpaid bookings one customer may have at once; a third createBooking (by default)
+    /// answers HOLD_LIMIT until one is paid, cancelled or expired. See ADR 0504.
+    pub max_pending_bookings: usize,
+    /// Seats of one showtime one customer may hold plus have bought, over all their bookings.
+    pub max_seats_per_customer_per_showtime: usize,
+    /// Payment attempts (distinct idempotency keys) per booking; after that many unsuccessful
+    /// ones, payBooking answers PAYMENT_ATTEMPTS_EXCEEDED without calling payments.
+    pub max_payment_attempts: u32,
     /// Per attempt, for cinema and users calls.
     pub call_timeout_ms: u64,
     /// Per attempt, for payments calls: above the payments service's processor timeout.
@@ -80,6 +88,9 @@ impl Default for Settings {
             refund_cutoff_minutes: 120,
             hold_ttl_secs: 600,
             max_seats_per_booking: 10,
+            max_pending_bookings: 2,
+            max_seats_per_customer_per_showtime: 10,
+            max_payment_attempts: 5,
             call_timeout_ms: 3_000,
             payments_timeout_ms: 15_000,
             retry_attempts: 3,

@@ -134,13 +134,10 @@ async fn lists_load_their_movies_cinemas_and_showtimes_in_one_call_each() {
     let (_, token) = cluster.customer("Many").await;
     let db = database_url(Engine::Postgres).await;
     let (bus, _) = memory_bus().await;
-    let writer = Booking::start(
-        &cluster,
-        cluster.booking_settings(&db),
-        bus,
-        Faults::default(),
-    )
-    .await;
+    // One customer with an unpaid booking per showtime: above the default hold limit.
+    let mut settings = cluster.booking_settings(&db);
+    settings.max_pending_bookings = showtimes.len();
+    let writer = Booking::start(&cluster, settings, bus, Faults::default()).await;
     for showtime in &showtimes {
         let created = create_booking(&writer.url(), &token, showtime, &["A-1"]).await;
         assert!(created["errors"].is_null(), "{created}");

@@ -10,7 +10,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::domain::{Email, FieldError, Password, UserName};
+use crate::domain::{Email, FieldError, Password, ThrottlePolicy, UserName, throttle_key};
 use crate::hashing::{HashingError, PasswordHasher};
 use crate::refresh_token;
 use crate::store::{NewRefreshToken, Rotation, StoreError, UserRecord, UserStore};
@@ -53,6 +53,10 @@ pub enum AccountError {
     EmailTaken,
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// Too many failed sign-ins for the address typed (known account or not): nothing was
+    /// checked. `retry_after` is how long the delay still runs.
+    #[error("too many failed sign-ins; retry in {retry_after:?}")]
+    LoginThrottled { retry_after: Duration },
     #[error("invalid refresh token")]
     InvalidRefreshToken,
     #[error("the account does not exist or is closed")]
@@ -98,6 +102,11 @@ impl From<AccountError> for Problem {
             AccountError::InvalidCredentials => {
                 Problem::new(ProblemCode::InvalidCredentials, "Invalid email or password")
             }
+            // The same words for every address: the throttle must not tell accounts apart.
+            AccountError::LoginThrottled { .. } => Problem::new(
+                ProblemCode::RateLimited,
+                "Too many failed sign-ins for this email address; try again later",
+            ),
             AccountError::InvalidRefreshToken => {
                 Problem::new(ProblemCode::InvalidToken, "The refresh token is not valid")
             }
@@ -117,6 +126,9 @@ pub struct Accounts {
     hasher: PasswordHasher,
     issuer: Arc<TokenIssuer>,
     refresh_ttl: Duration,
+    throttle: ThrottlePolicy,
+    /// Previous signing keys (kid) and when they leave the JWKS.
+    retired_keys: Vec<(String, DateTime<Utc>)>,
 }
 
 impl Accounts {
@@ -131,7 +143,35 @@ impl Accounts {
             hasher,
             issuer,
             refresh_ttl,
+            throttle: ThrottlePolicy::default(),
+            retired_keys: Vec::new(),
         }
+    }
+
+    /// Previous keys (by kid) to unpublish at the given times.
+    pub fn with_retired_keys(self, retired_keys: Vec<(String, DateTime<Utc>)>) -> Self {
+        Self {
+            retired_keys,
+            ..self
+        }
+    }
+
+    /// The JWKS as of `now`: a previous key only while a token it signed may still be alive,
+    /// so a rotated-out (perhaps leaked) key stops being trusted on its own.
+    pub fn jwks(&self, now: DateTime<Utc>) -> boxoffice_auth::JwkSet {
+        let mut set = self.issuer.jwks();
+        set.keys.retain(|k| {
+            !self
+                .retired_keys
+                .iter()
+                .any(|(kid, until)| *kid == k.kid && *until <= now)
+        });
+        set
+    }
+
+    /// The same use cases with this login throttle instead of the default one.
+    pub fn with_login_throttle(self, throttle: ThrottlePolicy) -> Self {
+        Self { throttle, ..self }
     }
 
     /// How long a refresh token (and so a browser session's cookie) lives.
@@ -201,6 +241,15 @@ impl Accounts {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<Session, AccountError> {
+        // Counted per typed address before anything is verified, in the database so that it
+        // holds across replicas and client addresses; unknown addresses are counted the same
+        // way, so a refusal says nothing about whether the account exists (ADR 0504).
+        let key = throttle_key(email);
+        let at = now();
+        if let Err(until) = self.store.admit_login(&key, &self.throttle, at).await? {
+            let retry_after = (until - at).to_std().unwrap_or_default();
+            return Err(AccountError::LoginThrottled { retry_after });
+        }
         let record = match Email::parse(email) {
             Ok(email) => self.store.user_by_email(email.as_str()).await?,
             Err(_) => None,
@@ -213,7 +262,10 @@ impl Accounts {
             .verify(password, record.as_ref().map(|r| r.password_hash.as_str()))
             .await?;
         match record {
-            Some(record) if matches => self.start_session(&record).await,
+            Some(record) if matches => {
+                self.store.clear_login_throttle(&key).await?;
+                self.start_session(&record).await
+            }
             _ => Err(AccountError::InvalidCredentials),
         }
     }

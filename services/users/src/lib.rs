@@ -41,10 +41,23 @@ pub struct Settings {
     pub signing_key_file: Option<PathBuf>,
     /// Where a generated key (and the previous one after a rotation) is kept.
     pub key_dir: PathBuf,
+    /// After `boxoffice users rotate-key`, the previous key stays in the JWKS for
+    /// `access_token_ttl_secs` plus this long: the time allowed for restarting every users
+    /// replica (until then they still sign with it).
+    pub key_rotation_grace_secs: u64,
     /// How many argon2 hashes may run at once. Each is pure CPU and takes 19 MiB while it
     /// runs, so more than one per core buys no throughput, only memory: the default is the
     /// number of cores.
     pub max_concurrent_hashes: usize,
+    /// Sign-ins for one email address (known or not) allowed back to back, from any client
+    /// address; the attempt that reaches this count starts a delay (ADR 0504).
+    pub login_free_attempts: u32,
+    /// The first delay; it doubles with every further failed attempt.
+    pub login_delay_base_ms: u64,
+    /// The longest delay.
+    pub login_delay_max_secs: u64,
+    /// An address's failures are forgotten this long after its last attempt.
+    pub login_failure_window_secs: u64,
     pub shutdown_grace_secs: u64,
 }
 
@@ -60,13 +73,27 @@ impl Default for Settings {
             signing_key: Secret::default(),
             signing_key_file: None,
             key_dir: PathBuf::from("boxoffice-data/keys"),
+            key_rotation_grace_secs: 300,
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            login_free_attempts: 5,
+            login_delay_base_ms: 1_000,
+            login_delay_max_secs: 15 * 60,
+            login_failure_window_secs: 60 * 60,
             shutdown_grace_secs: 10,
         }
     }
 }
 
 impl Settings {
+    pub fn login_throttle(&self) -> domain::ThrottlePolicy {
+        domain::ThrottlePolicy {
+            free_attempts: self.login_free_attempts.max(1),
+            base_delay: Duration::from_millis(self.login_delay_base_ms),
+            max_delay: Duration::from_secs(self.login_delay_max_secs),
+            window: Duration::from_secs(self.login_failure_window_secs),
+        }
+    }
+
     pub fn token_rules(&self) -> TokenRules {
         TokenRules {
             issuer: self.issuer.clone(),
@@ -102,6 +129,24 @@ impl Running {
 /// Builds the use-case layer; shared by the server and the admin commands.
 pub async fn accounts(settings: &Settings, database: Database) -> Result<Accounts, StartError> {
     let keys = keys::load(settings)?;
+    // The last token the previous key signed expires at most this long after the rotation.
+    let alive =
+        Duration::from_secs(settings.access_token_ttl_secs + settings.key_rotation_grace_secs);
+    let retired: Vec<(String, chrono::DateTime<chrono::Utc>)> = keys
+        .previous_retired_at
+        .map(|at| {
+            chrono::Duration::from_std(alive)
+                .ok()
+                .and_then(|alive| at.checked_add_signed(alive))
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+        })
+        .map(|until| {
+            keys.previous
+                .iter()
+                .map(|k| (k.kid().to_owned(), until))
+                .collect()
+        })
+        .unwrap_or_default();
     let issuer = TokenIssuer::new(
         keys.current,
         keys.previous,
@@ -114,7 +159,9 @@ pub async fn accounts(settings: &Settings, database: Database) -> Result<Account
         hasher,
         Arc::new(issuer),
         Duration::from_secs(settings.refresh_token_ttl_days * 24 * 3600),
-    ))
+    )
+    .with_login_throttle(settings.login_throttle())
+    .with_retired_keys(retired))
 }
 
 /// Starts the service on an already connected and migrated database; it runs until `shutdown`.
@@ -125,7 +172,7 @@ pub async fn start(
 ) -> Result<Running, StartError> {
     let accounts = Arc::new(accounts(&settings, database).await?);
     let verifier = Arc::new(Verifier::new(
-        KeySource::Static(accounts.issuer().jwks()),
+        KeySource::Static(accounts.jwks(chrono::Utc::now())),
         settings.token_rules(),
     ));
     let probe = accounts.clone();

@@ -12,6 +12,9 @@ pub const SEATS_UNAVAILABLE: &str = "SEATS_UNAVAILABLE";
 pub const HOLD_EXPIRED: &str = "HOLD_EXPIRED";
 pub const PAYMENT_DECLINED: &str = "PAYMENT_DECLINED";
 pub const RATE_LIMITED: &str = "RATE_LIMITED";
+/// A customer's hold limit (ADR 0504); `extensions.limit` names it, `extensions.max` its value.
+pub const HOLD_LIMIT: &str = "HOLD_LIMIT";
+pub const PAYMENT_ATTEMPTS_EXCEEDED: &str = "PAYMENT_ATTEMPTS_EXCEEDED";
 pub const INTERNAL: &str = "INTERNAL";
 
 pub fn coded(code: &'static str, message: impl Into<String>) -> Error {
@@ -58,6 +61,16 @@ pub fn to_error(error: SagaError) -> Error {
             }
             SagaError::HoldExpired(m) => coded(HOLD_EXPIRED, m),
             SagaError::PaymentDeclined(m) => coded(PAYMENT_DECLINED, m),
+            SagaError::HoldLimit {
+                limit,
+                max,
+                message,
+            } => Error::new(message).extend_with(|_, e| {
+                e.set("code", HOLD_LIMIT);
+                e.set("limit", limit);
+                e.set("max", max);
+            }),
+            SagaError::PaymentAttemptsExceeded(m) => coded(PAYMENT_ATTEMPTS_EXCEEDED, m),
             SagaError::Busy => coded(BAD_USER_INPUT, SagaError::Busy.to_string()),
             // Clear and fast, without internals: which dependency, and that it is safe to retry.
             SagaError::Unavailable(m) => coded(INTERNAL, m),

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{Lease, Saga, SagaError};
 use crate::clients::CinemaError;
 use crate::domain::{BookingStatus, SagaStep, parse_id, validate_seats};
-use crate::store::{Booking, Details, HeldSeat, LogEntry};
+use crate::store::{Admission, Booking, CustomerLimits, Details, HeldSeat, LogEntry};
 
 pub(crate) fn timestamp(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
     ts.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
@@ -71,9 +71,18 @@ impl Saga {
             .map_err(SagaError::SeatsUnavailable)?;
         let lease = Lease::new(Uuid::now_v7());
         let log = LogEntry::new(SagaStep::Holding, "started", None);
-        self.store
-            .insert(&booking, lease.owner(), now + self.config.lease_ttl, &log)
+        let limits = self.config.customer_limits;
+        let admission = self
+            .store
+            .insert_within(
+                &booking,
+                lease.owner(),
+                now + self.config.lease_ttl,
+                &log,
+                &limits,
+            )
             .await?;
+        refuse_over_limit(admission, &limits)?;
         let outcome = self.hold(&mut booking, &lease).await;
         self.unlease(id, &lease).await;
         outcome.map(|()| booking)
@@ -161,6 +170,30 @@ impl Saga {
             starts_at: timestamp(showtime.starts_at.as_ref())
                 .ok_or_else(|| SagaError::Internal("showtime without a start".into()))?,
         })
+    }
+}
+
+/// HOLD_LIMIT for a booking the store did not admit, naming the limit it hit.
+fn refuse_over_limit(admission: Admission, limits: &CustomerLimits) -> Result<(), SagaError> {
+    match admission {
+        Admission::Admitted => Ok(()),
+        Admission::TooManyPending => Err(SagaError::HoldLimit {
+            limit: "max_pending_bookings",
+            max: limits.max_pending,
+            message: format!(
+                "you already have {} unpaid bookings (max_pending_bookings): pay or cancel one first",
+                limits.max_pending
+            ),
+        }),
+        Admission::TooManySeats { already } => Err(SagaError::HoldLimit {
+            limit: "max_seats_per_customer_per_showtime",
+            max: limits.max_seats_per_showtime,
+            message: format!(
+                "at most {} seats per customer for this showtime \
+                 (max_seats_per_customer_per_showtime); you already hold or bought {already}",
+                limits.max_seats_per_showtime
+            ),
+        }),
     }
 }
 

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::clients::{CinemaClient, CinemaError, PayError, PaymentsPort, UsersClient, UsersError};
 use crate::domain::{BookingStatus, InputError, RefundPolicy, SagaStep};
-use crate::store::{Booking, Change, LogEntry, SharedStore, StoreError};
+use crate::store::{Booking, Change, CustomerLimits, LogEntry, SharedStore, StoreError};
 
 /// What a client can act on; mapped to GraphQL `extensions.code` in `graphql::errors`.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +47,16 @@ pub enum SagaError {
     HoldExpired(String),
     #[error("{0}")]
     PaymentDeclined(String),
+    /// The customer is at one of their hold limits; `limit` is the setting's name.
+    #[error("{message}")]
+    HoldLimit {
+        limit: &'static str,
+        max: usize,
+        message: String,
+    },
+    /// This booking used up its payment attempts; nothing was sent to the processor.
+    #[error("{0}")]
+    PaymentAttemptsExceeded(String),
     /// Another request (or a worker) is working on this booking right now.
     #[error("the booking is being processed; try again in a moment")]
     Busy,
@@ -123,6 +133,11 @@ pub struct SagaConfig {
     /// captured": longer than a request can stay in flight at the payments service, so a late
     /// capture cannot appear after the booking went back to PENDING.
     pub charge_settle_after: Duration,
+    /// What one customer may hold at once (ADR 0504).
+    pub customer_limits: CustomerLimits,
+    /// Charge attempts (distinct idempotency keys) one booking may make; the next one is
+    /// refused before it reaches payments, so a booking is no card-testing oracle.
+    pub max_payment_attempts: i32,
 }
 
 /// Test hooks that stop the saga at a chosen point, as a crash would.

@@ -58,8 +58,6 @@ impl Saga {
         if b.status != BookingStatus::Pending || b.step != SagaStep::Held {
             return Err(not_payable(&b));
         }
-        self.ensure_hold(&mut b, lease).await?;
-
         // The same customer key again is a retry of the same attempt (same payments key,
         // so it cannot charge twice); a new key is a new attempt, e.g. another card.
         let attempt = if b.client_key.as_deref() == Some(client_key) && b.attempt > 0 {
@@ -67,6 +65,19 @@ impl Saga {
         } else {
             b.attempt + 1
         };
+        // Every earlier attempt of a booking still unpaid failed (a success confirms it), so
+        // this caps declines; checked before the re-hold and before payments hears of it.
+        if attempt > self.config.max_payment_attempts {
+            return Err(SagaError::PaymentAttemptsExceeded(format!(
+                "this booking already had {} unsuccessful payment attempts \
+                 (max_payment_attempts); cancel it and book again",
+                self.config.max_payment_attempts
+            )));
+        }
+        // What the customer was promised before this attempt: a re-hold below lasts only
+        // for the charge, and a charge that does not succeed gives this deadline back.
+        let deadline = b.hold_expires_at;
+        self.ensure_hold(&mut b, lease).await?;
         b.attempt = attempt;
         b.client_key = Some(client_key.to_owned());
         let detail = Some(format!("attempt {attempt}"));
@@ -109,6 +120,7 @@ impl Saga {
                     .decline_code
                     .map_or_else(|| "declined".to_owned(), |c| format!("{c:?}"));
                 let log = LogEntry::new(SagaStep::Charging, "failed", Some(reason.clone()));
+                b.hold_expires_at = deadline;
                 self.record(&mut b, lease, SagaStep::Held, log).await?;
                 Err(SagaError::PaymentDeclined(format!(
                     "the card was declined ({reason}); try another card"
@@ -116,6 +128,7 @@ impl Saga {
             }
             Err(PayError::Rejected { title, .. }) => {
                 let log = LogEntry::new(SagaStep::Charging, "failed", Some(title.clone()));
+                b.hold_expires_at = deadline;
                 self.record(&mut b, lease, SagaStep::Held, log).await?;
                 Err(SagaError::BadInput(title))
             }

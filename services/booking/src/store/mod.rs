@@ -156,6 +156,51 @@ pub struct Change<'a> {
     pub end_lease: bool,
 }
 
+/// What one customer may hold at a time, checked in the same transaction that inserts a new
+/// booking (ADR 0504).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerLimits {
+    /// Unpaid (PENDING) bookings at once.
+    pub max_pending: usize,
+    /// Seats of one showtime held (PENDING) plus bought (CONFIRMED).
+    pub max_seats_per_showtime: usize,
+}
+
+/// Whether a new booking fits the customer's limits; only `Admitted` inserted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Admitted,
+    /// The customer already has `max_pending` unpaid bookings.
+    TooManyPending,
+    /// The customer holds or bought `already` seats of the showtime; the new ones would pass
+    /// `max_seats_per_showtime`.
+    TooManySeats {
+        already: usize,
+    },
+}
+
+/// What the customer's live bookings add up to, as the limits count them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Holdings {
+    pub pending: usize,
+    pub seats_of_showtime: usize,
+}
+
+impl Holdings {
+    /// The pure rule behind [`Admission`], for `wanted` more seats of the showtime.
+    pub fn admit(&self, wanted: usize, limits: &CustomerLimits) -> Admission {
+        if self.pending >= limits.max_pending {
+            Admission::TooManyPending
+        } else if self.seats_of_showtime + wanted > limits.max_seats_per_showtime {
+            Admission::TooManySeats {
+                already: self.seats_of_showtime,
+            }
+        } else {
+            Admission::Admitted
+        }
+    }
+}
+
 /// Tickets by code and their door check-ins.
 #[async_trait]
 pub trait CheckInStore: Send + Sync + 'static {
@@ -180,6 +225,19 @@ pub trait BookingStore: CheckInStore {
         lease_until: DateTime<Utc>,
         log: &LogEntry,
     ) -> Result<(), StoreError>;
+    /// Stores a new booking as `insert` does, but only if the customer's live bookings leave
+    /// room for it under `limits`. Exact under concurrency: the count and the insert run in
+    /// one transaction serialized per customer (an advisory lock on PostgreSQL, the single
+    /// writer on SQLite), so two racing requests of one customer never both fit in the last
+    /// slot.
+    async fn insert_within(
+        &self,
+        booking: &Booking,
+        owner: Uuid,
+        lease_until: DateTime<Utc>,
+        log: &LogEntry,
+        limits: &CustomerLimits,
+    ) -> Result<Admission, StoreError>;
     async fn get(&self, id: Uuid) -> Result<Option<Booking>, StoreError>;
     /// A user's bookings, newest first.
     async fn for_user(&self, user_id: Uuid) -> Result<Vec<Booking>, StoreError>;
@@ -230,5 +288,34 @@ pub fn for_database(database: &Database) -> SharedStore {
     match database {
         Database::Postgres(pool) => Arc::new(PgBookingStore::new(pool.clone())),
         Database::Sqlite(pool) => Arc::new(SqliteBookingStore::new(pool.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: CustomerLimits = CustomerLimits {
+        max_pending: 2,
+        max_seats_per_showtime: 10,
+    };
+
+    #[test]
+    fn a_third_pending_booking_does_not_fit() {
+        let h = Holdings {
+            pending: 2,
+            seats_of_showtime: 0,
+        };
+        assert_eq!(h.admit(1, &LIMITS), Admission::TooManyPending);
+    }
+
+    #[test]
+    fn seats_count_what_is_held_and_bought_up_to_the_limit_exactly() {
+        let h = Holdings {
+            pending: 1,
+            seats_of_showtime: 7,
+        };
+        assert_eq!(h.admit(3, &LIMITS), Admission::Admitted);
+        assert_eq!(h.admit(4, &LIMITS), Admission::TooManySeats { already: 7 });
     }
 }

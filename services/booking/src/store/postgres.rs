@@ -11,6 +11,17 @@ async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sq
     pool.begin().await
 }
 
+/// Takes this customer's booking lock until the transaction ends. The two-key form keeps the
+/// lock space apart from any other advisory lock on the database; a hash collision between
+/// two customers only makes them wait for each other, it never lets a limit slip.
+async fn lock_customer(conn: &mut PgConnection, user_id: uuid::Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('booking.customer'), hashtext($1))")
+        .bind(user_id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 async fn enqueue(
     conn: &mut PgConnection,
     event: &boxoffice_outbox::EventEnvelope,

@@ -229,6 +229,52 @@ macro_rules! booking_store_impl {
                 Ok(())
             }
 
+            async fn insert_within(
+                &self,
+                b: &crate::store::Booking,
+                owner: uuid::Uuid,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                log: &crate::store::LogEntry,
+                limits: &crate::store::CustomerLimits,
+            ) -> Result<crate::store::Admission, crate::store::StoreError> {
+                use crate::store::sql::{INSERT_BOOKING, parse};
+                let mut tx = begin_write(&self.pool).await?;
+                // Serializes this customer's new bookings (a no-op on SQLite, whose write
+                // transaction already excludes every other writer); the count below is then
+                // read after the previous holder committed.
+                lock_customer(&mut tx, b.user_id).await?;
+                // PENDING counts from the moment the row exists (before the hold is even
+                // made) until the booking is closed; a FAILED first hold, an EXPIRED,
+                // CANCELLED or REFUNDED booking no longer counts.
+                let live: Vec<(uuid::Uuid, String, String)> = sqlx::query_as(
+                    "SELECT showtime_id, seat_ids, status FROM bookings \
+                     WHERE user_id = $1 AND status IN ('PENDING', 'CONFIRMED')",
+                )
+                .bind(b.user_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut holdings = crate::store::Holdings::default();
+                for (showtime, seat_ids, status) in &live {
+                    if status == "PENDING" {
+                        holdings.pending += 1;
+                    }
+                    if *showtime == b.showtime_id {
+                        holdings.seats_of_showtime += parse::<Vec<String>>(seat_ids)?.len();
+                    }
+                }
+                let admission = holdings.admit(b.seat_ids.len(), limits);
+                if admission != crate::store::Admission::Admitted {
+                    // Nothing written: the rollback on drop only ends the transaction.
+                    return Ok(admission);
+                }
+                bind_new_booking(sqlx::query(INSERT_BOOKING), b, owner, lease_until)?
+                    .execute(&mut *tx)
+                    .await?;
+                log_entry(&mut tx, b.id, log).await?;
+                tx.commit().await?;
+                Ok(admission)
+            }
+
             async fn get(
                 &self,
                 id: uuid::Uuid,

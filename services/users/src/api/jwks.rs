@@ -9,6 +9,6 @@ use super::AppState;
 pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
-        ApiJson(state.accounts.issuer().jwks()),
+        ApiJson(state.accounts.jwks(chrono::Utc::now())),
     )
 }

@@ -108,8 +108,10 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Response, Problem> {
-    let session = state.accounts.login(&body.email, &body.password).await?;
-    Ok(answer(&state, &headers, StatusCode::OK, session))
+    match state.accounts.login(&body.email, &body.password).await {
+        Ok(session) => Ok(answer(&state, &headers, StatusCode::OK, session)),
+        Err(error) => Ok(super::auth::login_refused(error)),
+    }
 }
 
 pub async fn refresh(

@@ -3,10 +3,12 @@
 mod email;
 mod name;
 mod password;
+mod throttle;
 
 pub use email::Email;
 pub use name::UserName;
 pub use password::{Password, PasswordRejection};
+pub use throttle::{ThrottlePolicy, ThrottleState, throttle_key};
 
 /// Why a registration was refused, field by field.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -9,6 +9,8 @@ use boxoffice_store::{Database, Migrations};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::ThrottlePolicy;
+
 #[macro_use]
 mod sql;
 mod postgres;
@@ -97,6 +99,19 @@ pub trait UserStore: Send + Sync {
         successor_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Rotation, StoreError>;
+
+    /// Counts a login attempt for the throttle key `key` at `now`, atomically (two replicas
+    /// racing for one address are serialized on its row): `Ok` if it may be verified, else
+    /// the time until which the address is locked.
+    async fn admit_login(
+        &self,
+        key: &str,
+        policy: &ThrottlePolicy,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), DateTime<Utc>>, StoreError>;
+
+    /// Forgets the failures of `key` (after a successful login).
+    async fn clear_login_throttle(&self, key: &str) -> Result<(), StoreError>;
 
     /// Revokes the family of `token_hash` (logout ends the session on every device that
     /// shares it). Unknown tokens are ignored: logout is idempotent.

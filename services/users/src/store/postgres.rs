@@ -7,6 +7,9 @@ async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sq
     pool.begin().await
 }
 
+/// Appended to the login throttle's SELECT: locks the row of an address while its attempt is counted.
+const ROW_LOCK: &str = "FOR UPDATE";
+
 async fn enqueue(
     conn: &mut PgConnection,
     event: &boxoffice_outbox::EventEnvelope,

@@ -189,6 +189,71 @@ macro_rules! user_store_impl {
                 Ok(outcome)
             }
 
+            async fn admit_login(
+                &self,
+                key: &str,
+                policy: &crate::domain::ThrottlePolicy,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Result<(), chrono::DateTime<chrono::Utc>>, crate::store::StoreError> {
+                type Row = (i64, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>);
+                let mut tx = begin_write(&self.pool).await?;
+                // Make sure the row exists, then lock it while the decision is made (FOR UPDATE
+                // on PostgreSQL; the single writer on SQLite): concurrent attempts, on any
+                // replica, are counted one by one, so exactly `free_attempts` of a burst get
+                // through. (A first attempt racing this insert waits for it, then does nothing.)
+                sqlx::query(
+                    "INSERT INTO login_throttle (account_key, failures, last_attempt_at) \
+                     VALUES ($1, 0, $2) ON CONFLICT (account_key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT failures, last_attempt_at, locked_until FROM login_throttle \
+                     WHERE account_key = $1 {ROW_LOCK}"
+                ));
+                let row: Option<Row> = sqlx::query_as(sql)
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let state = row.map(|(failures, last_attempt_at, locked_until)| {
+                    crate::domain::ThrottleState {
+                        failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                        last_attempt_at,
+                        locked_until,
+                    }
+                });
+                let next = match policy.admit(state, now) {
+                    Ok(next) => next,
+                    // Nothing changed but the placeholder row, if any: commit ends it cheaply.
+                    Err(until) => {
+                        tx.commit().await?;
+                        return Ok(Err(until));
+                    }
+                };
+                sqlx::query(
+                    "UPDATE login_throttle SET failures = $2, last_attempt_at = $3, \
+                     locked_until = $4 WHERE account_key = $1",
+                )
+                .bind(key)
+                .bind(i64::from(next.failures))
+                .bind(next.last_attempt_at)
+                .bind(next.locked_until)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Ok(()))
+            }
+
+            async fn clear_login_throttle(&self, key: &str) -> Result<(), crate::store::StoreError> {
+                sqlx::query("DELETE FROM login_throttle WHERE account_key = $1")
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn revoke_family_of(
                 &self,
                 token_hash: &str,

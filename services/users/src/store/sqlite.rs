@@ -8,6 +8,9 @@ async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, 
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
+/// Appended to the login throttle's SELECT: none needed: `BEGIN IMMEDIATE` already excludes every other writer.
+const ROW_LOCK: &str = "";
+
 async fn enqueue(
     conn: &mut SqliteConnection,
     event: &boxoffice_outbox::EventEnvelope,
