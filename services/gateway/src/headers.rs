@@ -11,6 +11,8 @@ use crate::ratelimit::Decision;
 /// verify the token themselves; these headers are for logging and cheap routing decisions.
 pub const USER_ID: &str = "x-user-id";
 pub const USER_ROLE: &str = "x-user-role";
+/// The client's address as the gateway determined it; set on every forwarded request.
+pub const CLIENT_IP: &str = "x-client-ip";
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1): never forwarded.
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -144,6 +146,11 @@ impl Origin {
         }
         if let Ok(value) = HeaderValue::from_str(&self.proto) {
             headers.insert("x-forwarded-proto", value);
+        }
+        // The client as the gateway determined it (trusted proxies resolved), for upstreams
+        // that limit per client (booking's WebSocket limits, ADR 0503); always replaced.
+        if let Ok(value) = HeaderValue::from_str(&self.client_ip.to_string()) {
+            headers.insert(CLIENT_IP, value);
         }
         match original_host {
             Some(host) => headers.insert("x-forwarded-host", host),
