@@ -370,9 +370,10 @@ impl Walk<'_> {
             });
         }
         Ok(match self.model.bound(parent, name) {
+            // Per-map items are bounded by the map, not by the lists between it and them.
             Bound::Each(n) => Part {
                 own: inner.own.saturating_mul(n).saturating_add(1),
-                per_map: inner.per_map.saturating_mul(n),
+                per_map: inner.per_map,
             },
             Bound::PerSeatMap(n) => Part {
                 own: 1,
@@ -415,9 +416,12 @@ mod tests {
 
     #[test]
     fn a_seat_map_costs_in_proportion_to_the_largest_auditorium_not_rows_times_seats() {
-        // 1 showtime + 1 id + 1 seatMap + rows(1 + 2000 × (label + seats list)) + 2000 × 3.
+        // showtime + id + seatMap, rows (1 + 2,000 rows × (label + seats)), and 2,000 seats
+        // × (id + number) in the whole map — not 2,000 rows × 2,000 seats each.
         let one = cost(&format!("{{ showtime(id: \"x\") {{ id {MAP} }} }}"));
-        assert_eq!(one, 3 + 1 + 2_000 * 2 + 2_000 * 3);
+        assert_eq!(one, 3 + 1 + 2_000 * 2 + 2_000 * 2);
+        let two_lists = cost(&format!("{{ showtimes {{ {MAP} }} }}"));
+        assert_eq!(two_lists, 1 + 1_000 * (1 + 1 + 2_000 * 2 + 2_000 * 2));
     }
 
     #[test]
