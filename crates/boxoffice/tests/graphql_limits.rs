@@ -16,7 +16,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-const SEAT_MAP: &str = "seatMap { rows { label seats { id number status type price { amount currency } } } }";
+const SEAT_MAP: &str =
+    "seatMap { rows { label seats { id number status type price { amount currency } } } }";
 
 async fn post(cluster: &Cluster, token: Option<&str>, body: Value) -> (u16, Value) {
     let mut request = reqwest::Client::new()
@@ -43,7 +44,11 @@ fn aliases(count: usize, field: &str) -> String {
 async fn customer_token(cluster: &Cluster, name: &str) -> String {
     cluster
         .api()
-        .register(&format!("{name}@example.com"), "a long enough password", name)
+        .register(
+            &format!("{name}@example.com"),
+            "a long enough password",
+            name,
+        )
         .await
         .expect("register")
         .access_token
@@ -57,7 +62,10 @@ async fn expensive_documents_are_refused_before_they_run_and_the_shop_s_queries_
     let token = customer_token(&cluster, "costly").await;
 
     // The attack: 30 aliases of every showtime's seat map.
-    let attack = format!("{{ {} }}", aliases(30, &format!("showtimes {{ {SEAT_MAP} }}")));
+    let attack = format!(
+        "{{ {} }}",
+        aliases(30, &format!("showtimes {{ {SEAT_MAP} }}"))
+    );
     for caller in [None, Some(token.as_str())] {
         let (status, answer) = post(&cluster, caller, json!({"query": attack})).await;
         assert_eq!(first_code(&answer), "QUERY_TOO_COMPLEX", "{answer}");
@@ -71,7 +79,10 @@ async fn expensive_documents_are_refused_before_they_run_and_the_shop_s_queries_
     // The same through fragments spread many times over, and nested fragments.
     let fragments = format!(
         "{{ {} }} fragment S on Showtime {{ id ...M }} fragment M on Showtime {{ {SEAT_MAP} }}",
-        aliases(30, &format!("showtime(id: \"{}\") {{ ...S }}", catalog.showtime_id))
+        aliases(
+            30,
+            &format!("showtime(id: \"{}\") {{ ...S }}", catalog.showtime_id)
+        )
     );
     let (_, answer) = post(&cluster, None, json!({"query": fragments})).await;
     assert_eq!(first_code(&answer), "QUERY_TOO_COMPLEX", "{answer}");
@@ -81,10 +92,16 @@ async fn expensive_documents_are_refused_before_they_run_and_the_shop_s_queries_
         .map(|_| json!({"query": format!("{{ showtimes {{ {SEAT_MAP} }} }}")}))
         .collect();
     let (status, answer) = post(&cluster, None, Value::Array(batch)).await;
-    assert_eq!((status, first_code(&answer)), (400, "BAD_USER_INPUT"), "{answer}");
+    assert_eq!(
+        (status, first_code(&answer)),
+        (400, "BAD_USER_INPUT"),
+        "{answer}"
+    );
     // …and one document with many operations is costed for all of them.
     let one = format!("showtime(id: \"{}\") {{ {SEAT_MAP} }}", catalog.showtime_id);
-    let operations: String = (0..30).map(|i| format!("query Q{i} {{ {one} }} ")).collect();
+    let operations: String = (0..30)
+        .map(|i| format!("query Q{i} {{ {one} }} "))
+        .collect();
     let (_, answer) = post(
         &cluster,
         None,
@@ -104,7 +121,12 @@ async fn expensive_documents_are_refused_before_they_run_and_the_shop_s_queries_
     for caller in [None, Some(token.as_str())] {
         let (_, answer) = post(&cluster, caller, json!({"query": home})).await;
         assert!(answer["errors"].is_null(), "{answer}");
-        assert!(!answer["data"]["showtimes"].as_array().expect("list").is_empty());
+        assert!(
+            !answer["data"]["showtimes"]
+                .as_array()
+                .expect("list")
+                .is_empty()
+        );
         let (_, answer) = post(
             &cluster,
             caller,
@@ -112,7 +134,9 @@ async fn expensive_documents_are_refused_before_they_run_and_the_shop_s_queries_
         )
         .await;
         assert!(answer["errors"].is_null(), "{answer}");
-        let rows = answer["data"]["showtime"]["seatMap"]["rows"].as_array().expect("rows");
+        let rows = answer["data"]["showtime"]["seatMap"]["rows"]
+            .as_array()
+            .expect("rows");
         assert_eq!(rows.len(), 4);
     }
 }
@@ -126,16 +150,27 @@ async fn an_answer_over_the_size_cap_is_not_sent() {
     .await;
     let admin = cluster.admin().await;
     let catalog = journey::staff_create_catalog(&admin, "size").await;
-    let query = format!("{{ showtime(id: \"{}\") {{ {SEAT_MAP} }} }}", catalog.showtime_id);
+    let query = format!(
+        "{{ showtime(id: \"{}\") {{ {SEAT_MAP} }} }}",
+        catalog.showtime_id
+    );
     let (_, answer) = post(&cluster, None, json!({"query": query})).await;
     assert_eq!(first_code(&answer), "QUERY_TOO_COMPLEX", "{answer}");
     assert!(answer.to_string().len() < 2000);
-    let (_, small) = post(&cluster, None, json!({"query": "{ bookingPolicy { holdSeconds } }"})).await;
+    let (_, small) = post(
+        &cluster,
+        None,
+        json!({"query": "{ bookingPolicy { holdSeconds } }"}),
+    )
+    .await;
     assert!(small["errors"].is_null(), "{small}");
 }
 
 async fn connect(cluster: &Cluster) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
-    let url = format!("{}/graphql", cluster.gateway_url.replacen("http://", "ws://", 1));
+    let url = format!(
+        "{}/graphql",
+        cluster.gateway_url.replacen("http://", "ws://", 1)
+    );
     let mut request = url.into_client_request().expect("request");
     request.headers_mut().insert(
         "sec-websocket-protocol",
@@ -198,9 +233,15 @@ async fn closed_within(socket: &mut Socket, within: Duration) -> Option<u16> {
 
 async fn initialised(cluster: &Cluster) -> Socket {
     let mut socket = connect(cluster).await.expect("connect");
-    send(&mut socket, json!({"type": "connection_init", "payload": {}})).await;
+    send(
+        &mut socket,
+        json!({"type": "connection_init", "payload": {}}),
+    )
+    .await;
     assert_eq!(
-        next(&mut socket, Duration::from_secs(10)).await.expect("ack")["type"],
+        next(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("ack")["type"],
         "connection_ack"
     );
     socket
@@ -227,13 +268,22 @@ async fn one_socket_runs_a_few_subscriptions_and_refuses_the_rest_and_over_budge
     let catalog = journey::staff_create_catalog(&admin, "subs").await;
     let mut socket = initialised(&cluster).await;
     for i in 0..300 {
-        send(&mut socket, subscribe(&format!("s{i}"), &catalog.showtime_id)).await;
+        send(
+            &mut socket,
+            subscribe(&format!("s{i}"), &catalog.showtime_id),
+        )
+        .await;
     }
     let mut refused = 0;
     while refused < 295 {
-        let message = next(&mut socket, Duration::from_secs(10)).await.expect("open");
+        let message = next(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("open");
         if message["type"] == "error" {
-            assert_eq!(message["payload"][0]["extensions"]["code"], "RATE_LIMITED", "{message}");
+            assert_eq!(
+                message["payload"][0]["extensions"]["code"], "RATE_LIMITED",
+                "{message}"
+            );
             refused += 1;
         }
     }
@@ -249,39 +299,58 @@ async fn one_socket_runs_a_few_subscriptions_and_refuses_the_rest_and_over_budge
         .expect("hold");
     let mut updated = std::collections::HashSet::new();
     while updated.len() < 5 {
-        let message = next(&mut socket, Duration::from_secs(10)).await.expect("open");
+        let message = next(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("open");
         assert_ne!(message["type"], "error", "{message}");
         if message["type"] == "next" {
             updated.insert(message["id"].as_str().expect("id").to_owned());
         }
     }
-    assert!(updated.iter().all(|id| ["s0", "s1", "s2", "s3", "s4"].contains(&id.as_str())));
+    assert!(
+        updated
+            .iter()
+            .all(|id| ["s0", "s1", "s2", "s3", "s4"].contains(&id.as_str()))
+    );
 
     // Ending one makes room for another.
     send(&mut socket, json!({"id": "s0", "type": "complete"})).await;
-    let over = format!("{{ {} }}", aliases(30, &format!("showtimes {{ {SEAT_MAP} }}")));
+    let over = format!(
+        "{{ {} }}",
+        aliases(30, &format!("showtimes {{ {SEAT_MAP} }}"))
+    );
     send(
         &mut socket,
         json!({"id": "q1", "type": "subscribe", "payload": {"query": over}}),
     )
     .await;
     let refusal = loop {
-        let message = next(&mut socket, Duration::from_secs(10)).await.expect("open");
+        let message = next(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("open");
         if message["id"] == "q1" {
             break message;
         }
     };
     assert_eq!(refusal["type"], "error", "{refusal}");
-    assert_eq!(refusal["payload"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX");
+    assert_eq!(
+        refusal["payload"][0]["extensions"]["code"],
+        "QUERY_TOO_COMPLEX"
+    );
     // An ordinary query over the socket runs, with the loaders it needs.
-    let query = format!("{{ showtime(id: \"{}\") {{ id movie {{ title }} }} }}", catalog.showtime_id);
+    let query = format!(
+        "{{ showtime(id: \"{}\") {{ id movie {{ title }} }} }}",
+        catalog.showtime_id
+    );
     send(
         &mut socket,
         json!({"id": "q2", "type": "subscribe", "payload": {"query": query}}),
     )
     .await;
     let answer = loop {
-        let message = next(&mut socket, Duration::from_secs(10)).await.expect("open");
+        let message = next(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("open");
         if message["id"] == "q2" {
             break message;
         }
@@ -360,7 +429,11 @@ async fn all_the_sockets_of_one_client_share_a_message_budget() {
     let mut sockets = Vec::new();
     for _ in 0..4 {
         let mut socket = connect(&cluster).await.expect("connect");
-        send(&mut socket, json!({"type": "connection_init", "payload": {}})).await;
+        send(
+            &mut socket,
+            json!({"type": "connection_init", "payload": {}}),
+        )
+        .await;
         sockets.push(socket);
     }
     // 4 × 10 messages, each socket far under its own limit, twice the client's.
@@ -403,15 +476,26 @@ async fn an_internal_error_names_the_request_not_the_dependency_s_address() {
     assert_eq!(error["extensions"]["code"], "INTERNAL", "{answer}");
     assert_eq!(error["extensions"]["requestId"], request_id.as_str());
     let text = answer.to_string().to_lowercase();
-    for internal in ["127.0.0.1", "localhost", "http", "://", "tcp", "transport", "connect", "cancelled", "grpc", "status"] {
+    for internal in [
+        "127.0.0.1",
+        "localhost",
+        "http",
+        "://",
+        "tcp",
+        "transport",
+        "connect",
+        "cancelled",
+        "grpc",
+        "status",
+    ] {
         assert!(!text.contains(internal), "{internal:?} leaked: {answer}");
     }
     assert!(text.contains("cinema service is unavailable"), "{answer}");
     // The log has what happened, under the same request id.
     Cluster::eventually(Duration::from_secs(10), "the cause in the log", || async {
-        logged_problems()
-            .iter()
-            .any(|line| line.contains(&request_id) && line.contains("cinema service is unavailable ("))
+        logged_problems().iter().any(|line| {
+            line.contains(&request_id) && line.contains("cinema service is unavailable (")
+        })
     })
     .await;
 }

@@ -65,7 +65,7 @@ pub struct Settings {
     /// counted; ADR 0503). Over it: QUERY_TOO_COMPLEX before anything runs.
     pub max_query_cost: u64,
     /// The same for anonymous callers (and sockets that did not sign in): the shop's heaviest
-    /// anonymous page, a 2,000-seat map, costs ~25,000.
+    /// anonymous page, a 2,000-seat map, costs ~22,000.
     pub max_query_cost_anonymous: u64,
     /// Largest answer sent, serialised; a larger one is replaced by QUERY_TOO_COMPLEX.
     pub max_answer_bytes: usize,

@@ -22,7 +22,10 @@ fn js_files(dir: &Path, found: &mut Vec<PathBuf>) {
 
 /// The string literal (backtick, single or double quote) starting at `text[0]`, and its length.
 fn literal(text: &str) -> Option<(String, usize)> {
-    let quote = text.chars().next().filter(|c| matches!(c, '`' | '\'' | '"'))?;
+    let quote = text
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '`' | '\'' | '"'))?;
     let mut out = String::new();
     let mut chars = text.char_indices().skip(1);
     while let Some((i, c)) = chars.next() {
@@ -144,7 +147,9 @@ fn every_query_the_web_pages_send_is_under_the_default_budget() {
                 Some((text, _)) => text,
                 None => constant_values
                     .get(&argument)
-                    .unwrap_or_else(|| panic!("{}: {argument} is not a known query", path.display()))
+                    .unwrap_or_else(|| {
+                        panic!("{}: {argument} is not a known query", path.display())
+                    })
                     .clone(),
             };
             let document = expand(&document, &constant_values);
@@ -163,5 +168,8 @@ fn every_query_the_web_pages_send_is_under_the_default_budget() {
     }
     // The shop's home, movie, showtime (and resync, hold, live updates), booking (pay,
     // cancel), bookings; the back office's door, bookings, booking, showtime sales.
-    assert!(checked >= 20, "only {checked} queries found: is the extraction broken?");
+    assert!(
+        checked >= 20,
+        "only {checked} queries found: is the extraction broken?"
+    );
 }

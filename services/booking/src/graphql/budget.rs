@@ -32,7 +32,11 @@ impl Budget {
     /// Parses the request's document (kept in `request`, so the executor does not parse it
     /// again) and refuses it when it could cost more than the caller's budget. A document
     /// that does not parse passes: the executor answers it with the parse error.
-    pub fn check(&self, request: &mut async_graphql::Request, signed_in: bool) -> Result<(), Refusal> {
+    pub fn check(
+        &self,
+        request: &mut async_graphql::Request,
+        signed_in: bool,
+    ) -> Result<(), Refusal> {
         let Ok(document) = request.parsed_query() else {
             return Ok(());
         };

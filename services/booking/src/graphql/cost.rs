@@ -227,9 +227,7 @@ impl CostModel {
                 OperationType::Subscription => &self.subscription,
             };
             let part = walk.selection(&operation.selection_set.node, root)?;
-            total = total
-                .saturating_add(part.own)
-                .saturating_add(part.per_map);
+            total = total.saturating_add(part.own).saturating_add(part.per_map);
         }
         Ok(total)
     }
@@ -458,7 +456,9 @@ mod tests {
             "{{ showtime(id: \"x\") {{ ... on Showtime {{ id {MAP} }} }} }}"
         ));
         assert_eq!(inline, plain);
-        let untyped = cost(&format!("{{ showtime(id: \"x\") {{ ... {{ id {MAP} }} }} }}"));
+        let untyped = cost(&format!(
+            "{{ showtime(id: \"x\") {{ ... {{ id {MAP} }} }} }}"
+        ));
         assert_eq!(untyped, plain);
     }
 
@@ -467,7 +467,9 @@ mod tests {
         let mut doc = String::from("{ showtimes { ...F0 } }");
         for i in 0..40 {
             let n = i + 1;
-            doc.push_str(&format!(" fragment F{i} on Showtime {{ ...F{n} movie {{ showtimes {{ ...F{n} }} }} }}"));
+            doc.push_str(&format!(
+                " fragment F{i} on Showtime {{ ...F{n} movie {{ showtimes {{ ...F{n} }} }} }}"
+            ));
         }
         doc.push_str(" fragment F40 on Showtime { id }");
         assert_eq!(cost(&doc), u64::MAX, "1,000^40 saturates");
@@ -517,6 +519,29 @@ mod tests {
     #[test]
     fn typename_and_unknown_fields_are_one_unit() {
         assert_eq!(cost("{ __typename nothing }"), 2);
+    }
+
+    #[test]
+    fn graphiql_s_introspection_query_fits_the_signed_in_budget() {
+        const INTROSPECTION: &str = "query IntrospectionQuery { __schema { queryType { name } \
+            mutationType { name } subscriptionType { name } types { ...FullType } \
+            directives { name description locations args { ...InputValue } } } } \
+            fragment FullType on __Type { kind name description fields(includeDeprecated: true) \
+            { name description args { ...InputValue } type { ...TypeRef } isDeprecated \
+            deprecationReason } inputFields { ...InputValue } interfaces { ...TypeRef } \
+            enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } \
+            possibleTypes { ...TypeRef } } \
+            fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue } \
+            fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { \
+            kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } \
+            } } } } } } }";
+        let schema = crate::graphql::schema_for_sdl();
+        let model = CostModel::new(&schema.sdl(), 10).expect("model");
+        let cost = model
+            .cost(&parse_query(INTROSPECTION).expect("parses"))
+            .expect("costs");
+        let budget = crate::Settings::default().max_query_cost;
+        assert!(cost <= budget, "introspection costs {cost}, over {budget}");
     }
 
     #[test]

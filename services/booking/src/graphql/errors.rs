@@ -88,7 +88,15 @@ pub fn forbidden() -> Error {
 /// or "the X service is unavailable (driver text)": the driver text stays in the log.
 fn unavailable_message(message: String) -> Error {
     for service in ["cinema", "users", "payments"] {
-        if message.starts_with(&format!("the {service} service is unavailable")) {
+        let prefix = format!("the {service} service is unavailable");
+        if message.starts_with(&prefix) && message.contains("(circuit open)") {
+            // Our own breaker, not the dependency's words: telling it helps the client wait.
+            return internal(
+                format!("{prefix} (circuit open); please retry in a moment"),
+                message,
+            );
+        }
+        if message.starts_with(&prefix) {
             return unavailable(service, message);
         }
     }

@@ -29,7 +29,9 @@ use boxoffice_auth::{Caller, Verifier};
 use crate::clients::CinemaClient;
 use crate::saga::Saga;
 use budget::Budget;
-use errors::{BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, assign_codes, sanitize, unauthenticated};
+use errors::{
+    BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, assign_codes, sanitize, unauthenticated,
+};
 use loaders::{CinemaLoader, MovieLoader, MovieShowtimesLoader, SeatMapMemo, ShowtimeLoader};
 use response_cache::{Lookup, ResponseCache, Tracker, Turn};
 
@@ -79,7 +81,11 @@ pub fn schema_for_sdl() -> BookingSchema {
 /// The cost budget for `schema` under `limits`.
 pub fn budget(schema: &BookingSchema, limits: &Limits) -> Result<Budget, cost::CostError> {
     let model = cost::CostModel::new(&schema.sdl(), limits.max_seats_per_booking as u64)?;
-    Ok(Budget::new(model, limits.max_cost, limits.max_cost_anonymous))
+    Ok(Budget::new(
+        model,
+        limits.max_cost,
+        limits.max_cost_anonymous,
+    ))
 }
 
 /// Who called, as far as a verified bearer token says.
@@ -166,7 +172,10 @@ pub fn router(
 
 /// What every operation gets for itself: batch loaders (batching within one query, no stale
 /// cache across requests) and a memo so one seat map is fetched and built once.
-fn per_request_data(request: async_graphql::Request, cinema: &Arc<CinemaClient>) -> async_graphql::Request {
+fn per_request_data(
+    request: async_graphql::Request,
+    cinema: &Arc<CinemaClient>,
+) -> async_graphql::Request {
     request
         .data(DataLoader::new(MovieLoader(cinema.clone()), tokio::spawn))
         .data(DataLoader::new(CinemaLoader(cinema.clone()), tokio::spawn))
@@ -174,7 +183,10 @@ fn per_request_data(request: async_graphql::Request, cinema: &Arc<CinemaClient>)
             MovieShowtimesLoader(cinema.clone()),
             tokio::spawn,
         ))
-        .data(DataLoader::new(ShowtimeLoader(cinema.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            ShowtimeLoader(cinema.clone()),
+            tokio::spawn,
+        ))
         .data(SeatMapMemo::default())
 }
 

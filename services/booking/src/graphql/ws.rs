@@ -126,7 +126,8 @@ impl Clients {
 
     fn take_message(&self, key: &str, now: Instant) -> bool {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.get_mut(key).is_none_or(|client| client.messages.take(now))
+        open.get_mut(key)
+            .is_none_or(|client| client.messages.take(now))
     }
 }
 
@@ -304,7 +305,10 @@ fn finished(text: &str, operations: &Mutex<HashSet<String>>) {
 
 /// A bearer token in the `connection_init` payload (`{"Authorization": "Bearer …"}`, any
 /// case): browsers cannot set headers on a WebSocket.
-async fn init_auth(verifier: &boxoffice_auth::Verifier, payload: &serde_json::Value) -> Option<Auth> {
+async fn init_auth(
+    verifier: &boxoffice_auth::Verifier,
+    payload: &serde_json::Value,
+) -> Option<Auth> {
     let value = payload.as_object()?.iter().find_map(|(k, v)| {
         k.eq_ignore_ascii_case("authorization")
             .then(|| v.as_str())
@@ -355,7 +359,10 @@ impl Reader {
             let now = Instant::now();
             if !own.take(now) || !self.sockets.clients.take_message(&self.key, now) {
                 let reason = "too many messages";
-                let _ = self.replies.send(close(CLOSE_TOO_MANY_MESSAGES, reason)).await;
+                let _ = self
+                    .replies
+                    .send(close(CLOSE_TOO_MANY_MESSAGES, reason))
+                    .await;
                 return;
             }
             if bytes.is_empty() {
