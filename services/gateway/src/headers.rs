@@ -235,6 +235,19 @@ mod tests {
     }
 
     #[test]
+    fn upstreams_are_told_the_client_the_gateway_found_never_the_one_a_client_claims() {
+        let mut incoming = HeaderMap::new();
+        incoming.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
+        let peer: IpAddr = [10, 0, 0, 7].into();
+        let mut outgoing = HeaderMap::new();
+        outgoing.insert(CLIENT_IP, HeaderValue::from_static("6.6.6.6"));
+        Origin::new(&incoming, peer, &ForwardedTrust::default()).apply(&mut outgoing, None);
+        assert_eq!(outgoing[CLIENT_IP], "10.0.0.7");
+        Origin::new(&incoming, peer, &trusting(&[])).apply(&mut outgoing, None);
+        assert_eq!(outgoing[CLIENT_IP], "1.2.3.4");
+    }
+
+    #[test]
     fn the_client_is_the_rightmost_address_that_is_not_our_proxy() {
         let peer: IpAddr = [10, 0, 0, 7].into();
         let ip = |chain: &'static str, proxies: &[&str]| {

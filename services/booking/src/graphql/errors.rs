@@ -53,7 +53,7 @@ pub fn sanitize(errors: &mut [async_graphql::ServerError], request_id: &str) {
         let path = serde_json::to_string(&error.path).unwrap_or_default();
         match error.source::<Cause>() {
             Some(Cause(cause)) => {
-                tracing::error!(request_id, %path, %cause, message = %error.message, "GraphQL request failed");
+                tracing::error!(request_id, %path, %cause, told = %error.message, "GraphQL request failed");
             }
             None => {
                 tracing::error!(request_id, %path, cause = %error.message, "GraphQL request failed");
