@@ -30,6 +30,8 @@ use crate::clients::CinemaClient;
 /// graphql-transport-ws close codes.
 const CLOSE_INIT_TIMEOUT: u16 = 4408;
 const CLOSE_TOO_MANY_MESSAGES: u16 = 4429;
+/// How long a closing socket waits for the client's close frame.
+const DRAIN: Duration = Duration::from_secs(1);
 
 /// The header the gateway sets to the client's address as it determined it (the TCP peer, or
 /// the trusted `x-forwarded-for` entry); it replaces whatever a client sent.
@@ -256,7 +258,7 @@ impl Connection {
             replies,
             to_protocol,
         };
-        let reader = tokio::spawn(reader.run(stream));
+        let mut reader = tokio::spawn(reader.run(stream));
         futures::pin_mut!(machine);
         loop {
             let outgoing = tokio::select! {
@@ -271,7 +273,13 @@ impl Connection {
                 Some(reply) = replies_rx.recv() => reply,
             };
             let closing = matches!(outgoing, Message::Close(_));
-            if sink.send(outgoing).await.is_err() || closing {
+            if sink.send(outgoing).await.is_err() {
+                break;
+            }
+            if closing {
+                // The reader drains until the client's close frame; the socket stays open
+                // (both halves) until then.
+                let _ = tokio::time::timeout(DRAIN, &mut reader).await;
                 break;
             }
         }
@@ -345,7 +353,7 @@ impl Reader {
                     Err(_) => {
                         let reason = "Connection initialisation timeout";
                         let _ = self.replies.send(close(CLOSE_INIT_TIMEOUT, reason)).await;
-                        return;
+                        return drain(stream).await;
                     }
                 }
             };
@@ -363,7 +371,7 @@ impl Reader {
                     .replies
                     .send(close(CLOSE_TOO_MANY_MESSAGES, reason))
                     .await;
-                return;
+                return drain(stream).await;
             }
             if bytes.is_empty() {
                 continue;
@@ -411,6 +419,20 @@ impl Reader {
         operations.insert(id.to_owned());
         Ok(())
     }
+}
+
+/// After our close frame, reads (and drops) what the client still sends until its own close
+/// frame, for at most [`DRAIN`]: closing a TCP socket with unread data resets it, and the
+/// client would lose the close code with it.
+async fn drain(mut stream: futures::stream::SplitStream<WebSocket>) {
+    let _ = tokio::time::timeout(DRAIN, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// The graphql-transport-ws `error` message for an operation that was not started.
