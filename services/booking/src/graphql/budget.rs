@@ -11,6 +11,8 @@ pub struct Budget {
     model: Arc<CostModel>,
     signed_in: u64,
     anonymous: u64,
+    /// The schema's own depth limit, told first when both are exceeded.
+    max_depth: usize,
 }
 
 /// Why a request is refused before it runs: its code and a message for the client.
@@ -21,11 +23,12 @@ pub struct Refusal {
 }
 
 impl Budget {
-    pub fn new(model: CostModel, signed_in: u64, anonymous: u64) -> Self {
+    pub fn new(model: CostModel, signed_in: u64, anonymous: u64, max_depth: usize) -> Self {
         Self {
             model: Arc::new(model),
             signed_in,
             anonymous,
+            max_depth,
         }
     }
 
@@ -40,12 +43,24 @@ impl Budget {
         let Ok(document) = request.parsed_query() else {
             return Ok(());
         };
-        let cost = self.model.cost(document).map_err(|e| match e {
+        let estimate = self.model.estimate(document).map_err(|e| match e {
             CostError::FragmentCycle(_) | CostError::Schema(_) => Refusal {
                 code: BAD_USER_INPUT,
                 message: e.to_string(),
             },
         })?;
+        if estimate.depth > self.max_depth {
+            // Refused here, not left to the executor's own depth check, so that no counting
+            // difference between the two can let a deep and costly document through.
+            return Err(Refusal {
+                code: BAD_USER_INPUT,
+                message: format!(
+                    "the query is nested {} levels deep, more than the {} allowed",
+                    estimate.depth, self.max_depth
+                ),
+            });
+        }
+        let cost = estimate.cost;
         let (budget, who) = if signed_in {
             (self.signed_in, "signed-in callers")
         } else {

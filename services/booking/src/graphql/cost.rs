@@ -105,6 +105,8 @@ pub enum CostError {
 struct Part {
     own: u64,
     per_map: u64,
+    /// How deeply fields nest in it (a leaf field is 1).
+    depth: usize,
 }
 
 impl Part {
@@ -112,8 +114,17 @@ impl Part {
         Part {
             own: self.own.saturating_add(other.own),
             per_map: self.per_map.saturating_add(other.per_map),
+            depth: self.depth.max(other.depth),
         }
     }
+}
+
+/// What a document costs, and how deeply its fields nest (so a document that is both too
+/// deep and too costly is told about the depth, as before the cost model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Estimate {
+    pub cost: u64,
+    pub depth: usize,
 }
 
 /// The schema's shape, read once at start-up, and the bounds of its lists.
@@ -212,6 +223,11 @@ impl CostModel {
     /// The cost of every operation in `document`, summed: what the answer to all of them can
     /// hold, one unit per field per time it can appear. Saturates instead of overflowing.
     pub fn cost(&self, document: &ExecutableDocument) -> Result<u64, CostError> {
+        self.estimate(document).map(|e| e.cost)
+    }
+
+    /// [`Self::cost`] with the depth of the deepest operation.
+    pub fn estimate(&self, document: &ExecutableDocument) -> Result<Estimate, CostError> {
         let mut walk = Walk {
             model: self,
             fragments: &document.fragments,
@@ -219,6 +235,7 @@ impl CostModel {
             open: Vec::new(),
         };
         let mut total = 0u64;
+        let mut depth = 0;
         for (_, operation) in document.operations.iter() {
             let operation = &operation.node;
             let root = match operation.ty {
@@ -228,8 +245,9 @@ impl CostModel {
             };
             let part = walk.selection(&operation.selection_set.node, root)?;
             total = total.saturating_add(part.own).saturating_add(part.per_map);
+            depth = depth.max(part.depth);
         }
-        Ok(total)
+        Ok(Estimate { cost: total, depth })
     }
 
     /// The list fields of the schema the bounds table does not know (for the unit test).
@@ -344,9 +362,14 @@ impl Walk<'_> {
         };
         // `__typename`, and fields validation will refuse, are one unit.
         let Some(ty) = ty else {
-            return Ok(Part { own: 1, per_map: 0 });
+            return Ok(Part {
+                own: 1,
+                per_map: 0,
+                depth: 1,
+            });
         };
         let mut inner = self.selection(&field.selection_set.node, &ty.named)?;
+        let depth = inner.depth + 1;
         // A list of scalars or enums: one unit per item.
         if field.selection_set.node.items.is_empty() {
             inner = Part::default();
@@ -359,12 +382,14 @@ impl Walk<'_> {
             inner = Part {
                 own: inner.own.saturating_add(inner.per_map),
                 per_map: 0,
+                depth,
             };
         }
         if !ty.is_list {
             return Ok(Part {
                 own: inner.own.saturating_add(1),
                 per_map: inner.per_map,
+                depth,
             });
         }
         Ok(match self.model.bound(parent, name) {
@@ -372,10 +397,12 @@ impl Walk<'_> {
             Bound::Each(n) => Part {
                 own: inner.own.saturating_mul(n).saturating_add(1),
                 per_map: inner.per_map,
+                depth,
             },
             Bound::PerSeatMap(n) => Part {
                 own: 1,
                 per_map: inner.own.saturating_add(inner.per_map).saturating_mul(n),
+                depth,
             },
         })
     }
@@ -514,6 +541,14 @@ mod tests {
             cost("subscription { seatMapUpdates(showtimeId: \"x\") { id number } }"),
             3
         );
+    }
+
+    #[test]
+    fn the_depth_is_the_deepest_nesting_through_fragments() {
+        let doc =
+            parse_query("{ showtime(id: \"x\") { ...S } } fragment S on Showtime { movie { id } }")
+                .expect("parses");
+        assert_eq!(model().estimate(&doc).expect("estimate").depth, 3);
     }
 
     #[test]

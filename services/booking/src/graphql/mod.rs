@@ -85,6 +85,7 @@ pub fn budget(schema: &BookingSchema, limits: &Limits) -> Result<Budget, cost::C
         model,
         limits.max_cost,
         limits.max_cost_anonymous,
+        limits.max_depth,
     ))
 }
 
