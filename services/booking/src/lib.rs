@@ -158,21 +158,16 @@ pub async fn start_with_faults(
         faults,
     ));
 
-    let limits = graphql::Limits {
-        max_depth: settings.max_query_depth,
-        max_complexity: settings.max_query_complexity,
-        max_query_bytes: settings.max_query_bytes,
-    };
+    let limits = settings.graphql_limits();
     let schema = graphql::schema(saga.clone(), limits);
     let probe = store.clone();
     let readiness = Readiness::new().with_check("database", move || {
         let probe = probe.clone();
         async move { probe.ping().await.map_err(|e| e.to_string()) }
     });
-    let app = with_standard_layers(
-        "booking",
-        graphql::router(schema, verifier, cinema, limits).merge(health_router(readiness)),
-    );
+    let graphql = graphql::router(schema, verifier, cinema, limits)
+        .map_err(|e| StartError::Settings(e.to_string()))?;
+    let app = with_standard_layers("booking", graphql.merge(health_router(readiness)));
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| StartError::Bind(settings.listen, e))?;

@@ -68,6 +68,27 @@ pub struct Settings {
     pub max_query_depth: usize,
     pub max_query_complexity: usize,
     pub max_query_bytes: usize,
+    /// The most a signed-in caller's request may cost, in fields of the largest answer it can
+    /// have (every list multiplied by its bound, every alias, fragment spread and operation
+    /// counted; ADR 0503). Over it: QUERY_TOO_COMPLEX before anything runs.
+    pub max_query_cost: u64,
+    /// The same for anonymous callers (and sockets that did not sign in): the shop's heaviest
+    /// anonymous page, a 2,000-seat map, costs ~22,000.
+    pub max_query_cost_anonymous: u64,
+    /// Largest answer sent, serialised; a larger one is replaced by QUERY_TOO_COMPLEX.
+    pub max_answer_bytes: usize,
+    /// Messages a WebSocket connection may send per second (burst of one second's worth);
+    /// past it the connection is closed with 4429.
+    pub ws_messages_per_sec: u32,
+    /// Messages all the sockets of one client (user, else client IP) may send per second.
+    pub ws_client_messages_per_sec: u32,
+    /// Operations (subscriptions, or queries sent over the socket) one connection may have
+    /// running; more are answered with an error and not started.
+    pub ws_max_subscriptions: usize,
+    /// Open WebSocket connections per client (user, else client IP); more get 429.
+    pub ws_max_connections_per_client: usize,
+    /// A socket that has not sent `connection_init` this long after opening is closed (4408).
+    pub ws_init_timeout_ms: u64,
     pub shutdown_grace_secs: u64,
 }
 
@@ -106,6 +127,14 @@ impl Default for Settings {
             max_query_depth: 10,
             max_query_complexity: 2_000,
             max_query_bytes: 64 * 1024,
+            max_query_cost: 200_000,
+            max_query_cost_anonymous: 50_000,
+            max_answer_bytes: 2 * 1024 * 1024,
+            ws_messages_per_sec: 10,
+            ws_client_messages_per_sec: 50,
+            ws_max_subscriptions: 5,
+            ws_max_connections_per_client: 16,
+            ws_init_timeout_ms: 5_000,
             shutdown_grace_secs: 10,
         }
     }
@@ -124,6 +153,26 @@ impl Settings {
         CallPolicy {
             timeout: Duration::from_millis(self.payments_timeout_ms.max(1)),
             ..self.call_policy()
+        }
+    }
+
+    /// The GraphQL limits these settings ask for (also what tests cost the shop's queries with).
+    pub fn graphql_limits(&self) -> crate::graphql::Limits {
+        crate::graphql::Limits {
+            max_depth: self.max_query_depth,
+            max_complexity: self.max_query_complexity,
+            max_query_bytes: self.max_query_bytes,
+            max_cost: self.max_query_cost,
+            max_cost_anonymous: self.max_query_cost_anonymous,
+            max_answer_bytes: self.max_answer_bytes,
+            max_seats_per_booking: self.max_seats_per_booking.max(1),
+            sockets: crate::graphql::SocketLimits {
+                messages_per_sec: self.ws_messages_per_sec,
+                client_messages_per_sec: self.ws_client_messages_per_sec,
+                max_operations: self.ws_max_subscriptions.max(1),
+                max_connections_per_client: self.ws_max_connections_per_client.max(1),
+                init_timeout: Duration::from_millis(self.ws_init_timeout_ms.max(1)),
+            },
         }
     }
 

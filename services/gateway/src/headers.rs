@@ -11,6 +11,8 @@ use crate::ratelimit::Decision;
 /// verify the token themselves; these headers are for logging and cheap routing decisions.
 pub const USER_ID: &str = "x-user-id";
 pub const USER_ROLE: &str = "x-user-role";
+/// The client's address as the gateway determined it; set on every forwarded request.
+pub const CLIENT_IP: &str = "x-client-ip";
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1): never forwarded.
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -145,6 +147,11 @@ impl Origin {
         if let Ok(value) = HeaderValue::from_str(&self.proto) {
             headers.insert("x-forwarded-proto", value);
         }
+        // The client as the gateway determined it (trusted proxies resolved), for upstreams
+        // that limit per client (booking's WebSocket limits, ADR 0503); always replaced.
+        if let Ok(value) = HeaderValue::from_str(&self.client_ip.to_string()) {
+            headers.insert(CLIENT_IP, value);
+        }
         match original_host {
             Some(host) => headers.insert("x-forwarded-host", host),
             None => headers.remove("x-forwarded-host"),
@@ -225,6 +232,19 @@ mod tests {
         let trusted = Origin::new(&headers, peer, &trusting(&[]));
         assert_eq!(trusted.client_ip, IpAddr::from([1, 2, 3, 4]));
         assert_eq!(trusted.forwarded_for, "1.2.3.4, 10.0.0.7");
+    }
+
+    #[test]
+    fn upstreams_are_told_the_client_the_gateway_found_never_the_one_a_client_claims() {
+        let mut incoming = HeaderMap::new();
+        incoming.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
+        let peer: IpAddr = [10, 0, 0, 7].into();
+        let mut outgoing = HeaderMap::new();
+        outgoing.insert(CLIENT_IP, HeaderValue::from_static("6.6.6.6"));
+        Origin::new(&incoming, peer, &ForwardedTrust::default()).apply(&mut outgoing, None);
+        assert_eq!(outgoing[CLIENT_IP], "10.0.0.7");
+        Origin::new(&incoming, peer, &trusting(&[])).apply(&mut outgoing, None);
+        assert_eq!(outgoing[CLIENT_IP], "1.2.3.4");
     }
 
     #[test]

@@ -66,6 +66,14 @@ fn record_if_panic(line: &str, entry: Option<&Value>) {
     }
 }
 
+/// Every ERROR and WARN line any process of this test binary logged, for tests that check
+/// the log has what the client was not told.
+static PROBLEMS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+pub fn logged_problems() -> Vec<String> {
+    PROBLEMS.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
 fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_boxoffice"))
 }
@@ -110,6 +118,10 @@ fn spawn(
                 }
                 if entry["level"] == "ERROR" || entry["level"] == "WARN" {
                     eprintln!("[{name}] {line}");
+                    PROBLEMS
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(line.clone());
                 }
             }
         }

@@ -89,3 +89,34 @@ impl Loader<String> for MovieShowtimesLoader {
         Ok(grouped)
     }
 }
+
+/// The seat maps one request has shown, by showtime: 30 aliases of the same `seatMap` fetch
+/// and build it once (ADR 0503). Per request, so nothing outlives it; concurrent readers of
+/// one showtime wait for the first fetch, and a failed fetch is not kept (the next tries).
+#[derive(Default)]
+pub struct SeatMapMemo {
+    maps: std::sync::Mutex<HashMap<uuid::Uuid, Arc<tokio::sync::OnceCell<Shown>>>>,
+}
+
+/// A built seat map and the generation it was read at.
+pub type Shown = (Arc<super::types::SeatMap>, u64);
+
+impl SeatMapMemo {
+    pub async fn get_or_fetch(
+        &self,
+        cinema: &CinemaClient,
+        showtime: uuid::Uuid,
+    ) -> Result<Shown, crate::clients::CinemaError> {
+        let cell = {
+            let mut maps = self.maps.lock().unwrap_or_else(|p| p.into_inner());
+            maps.entry(showtime).or_default().clone()
+        };
+        let shown = cell
+            .get_or_try_init(|| async {
+                let (map, generation) = cinema.seat_map_tracked(showtime).await?;
+                Ok::<_, crate::clients::CinemaError>((Arc::new(map.as_ref().into()), generation))
+            })
+            .await?;
+        Ok(shown.clone())
+    }
+}

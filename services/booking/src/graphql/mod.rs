@@ -1,6 +1,8 @@
 //! The public GraphQL API: schema, limits, and the HTTP and WebSocket endpoints at /graphql.
 
 mod booking;
+pub mod budget;
+pub mod cost;
 pub mod errors;
 mod loaders;
 mod mutation;
@@ -9,13 +11,13 @@ mod response_cache;
 mod staff;
 mod subscription;
 pub mod types;
+mod ws;
 
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{Context, Schema};
-use async_graphql_axum::GraphQLSubscription;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -23,17 +25,20 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use boxoffice_auth::{Caller, Verifier};
-use tower::ServiceExt;
 
 use crate::clients::CinemaClient;
 use crate::saga::Saga;
-use errors::{BAD_USER_INPUT, INTERNAL, coded, unauthenticated};
-use loaders::{CinemaLoader, MovieLoader, MovieShowtimesLoader, ShowtimeLoader};
+use budget::Budget;
+use errors::{
+    BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, assign_codes, sanitize, unauthenticated,
+};
+use loaders::{CinemaLoader, MovieLoader, MovieShowtimesLoader, SeatMapMemo, ShowtimeLoader};
 use response_cache::{Lookup, ResponseCache, Tracker, Turn};
 
 pub use mutation::Mutation;
 pub use query::Query;
 pub use subscription::SubscriptionRoot;
+pub use ws::SocketLimits;
 
 pub type BookingSchema = Schema<Query, Mutation, SubscriptionRoot>;
 
@@ -43,18 +48,45 @@ pub struct Limits {
     pub max_complexity: usize,
     /// Largest request body, in bytes.
     pub max_query_bytes: usize,
+    /// Cost budgets (ADR 0503) for signed-in and anonymous callers.
+    pub max_cost: u64,
+    pub max_cost_anonymous: u64,
+    pub max_answer_bytes: usize,
+    /// Bounds the per-booking lists in the cost model.
+    pub max_seats_per_booking: usize,
+    pub sockets: SocketLimits,
 }
 
 pub fn schema(saga: Arc<Saga>, limits: Limits) -> BookingSchema {
     let cinema = saga.cinema.clone();
     let policy = types::BookingPolicy::from(&saga.config);
-    Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
+    builder()
         .data(policy)
         .data(saga)
         .data(cinema)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .finish()
+}
+
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, SubscriptionRoot> {
+    Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
+}
+
+/// The schema without its data: enough for its SDL (the cost model, tests).
+pub fn schema_for_sdl() -> BookingSchema {
+    builder().finish()
+}
+
+/// The cost budget for `schema` under `limits`.
+pub fn budget(schema: &BookingSchema, limits: &Limits) -> Result<Budget, cost::CostError> {
+    let model = cost::CostModel::new(&schema.sdl(), limits.max_seats_per_booking as u64)?;
+    Ok(Budget::new(
+        model,
+        limits.max_cost,
+        limits.max_cost_anonymous,
+        limits.max_depth,
+    ))
 }
 
 /// Who called, as far as a verified bearer token says.
@@ -109,7 +141,10 @@ struct AppState {
     verifier: Arc<Verifier>,
     cinema: Arc<CinemaClient>,
     max_query_bytes: usize,
+    max_answer_bytes: usize,
     responses: Arc<ResponseCache>,
+    budget: Budget,
+    sockets: ws::Sockets,
 }
 
 pub fn router(
@@ -117,8 +152,9 @@ pub fn router(
     verifier: Arc<Verifier>,
     cinema: Arc<CinemaClient>,
     limits: Limits,
-) -> Router {
-    Router::new()
+) -> Result<Router, cost::CostError> {
+    let budget = budget(&schema, &limits)?;
+    Ok(Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
         .with_state(AppState {
             schema,
@@ -126,7 +162,33 @@ pub fn router(
             responses: Arc::new(ResponseCache::new(cinema.seat_map_ttl())),
             cinema,
             max_query_bytes: limits.max_query_bytes,
-        })
+            max_answer_bytes: limits.max_answer_bytes,
+            budget,
+            sockets: ws::Sockets {
+                limits: limits.sockets,
+                clients: Arc::default(),
+            },
+        }))
+}
+
+/// What every operation gets for itself: batch loaders (batching within one query, no stale
+/// cache across requests) and a memo so one seat map is fetched and built once.
+fn per_request_data(
+    request: async_graphql::Request,
+    cinema: &Arc<CinemaClient>,
+) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(MovieLoader(cinema.clone()), tokio::spawn))
+        .data(DataLoader::new(CinemaLoader(cinema.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            MovieShowtimesLoader(cinema.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            ShowtimeLoader(cinema.clone()),
+            tokio::spawn,
+        ))
+        .data(SeatMapMemo::default())
 }
 
 async fn authenticate(verifier: &Verifier, headers: &HeaderMap) -> Auth {
@@ -186,69 +248,52 @@ async fn post_graphql(State(app): State<AppState>, headers: HeaderMap, body: Bod
     let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(_) => {
+            // A JSON array (a batch) lands here too: batches are not accepted, so one body
+            // is one request and one budget.
             let message = "the body must be a GraphQL request: {\"query\": …}";
             return error_response(StatusCode::BAD_REQUEST, BAD_USER_INPUT, message);
         }
     };
     let auth = authenticate(&app.verifier, &headers).await;
-    let cinema = app.cinema.clone();
+    let mut request = request;
+    // Parses the document once, for the budget and the executor alike.
+    if let Err(refusal) = app.budget.check(&mut request, auth.caller.is_some()) {
+        return error_response(StatusCode::BAD_REQUEST, refusal.code, &refusal.message);
+    }
     let tracker = Arc::new(Tracker::default());
     let started = std::time::Instant::now();
-    // Loaders per request: batching within one query, no stale cache across requests.
-    let request = request
-        .data(auth)
-        .data(DataLoader::new(MovieLoader(cinema.clone()), tokio::spawn))
-        .data(DataLoader::new(CinemaLoader(cinema.clone()), tokio::spawn))
-        .data(DataLoader::new(
-            MovieShowtimesLoader(cinema.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(ShowtimeLoader(cinema), tokio::spawn))
-        .data(tracker.clone());
+    let request = per_request_data(request.data(auth), &app.cinema).data(tracker.clone());
     let mut response = app.schema.execute(request).await;
-    for error in &mut response.errors {
-        let has_code = error
-            .extensions
-            .as_ref()
-            .is_some_and(|e| e.get("code").is_some());
-        if !has_code {
-            // Errors without a path are the request's own fault (parse, validation, depth and
-            // complexity limits); with a path they come from a resolver we did not map.
-            let code = if error.path.is_empty() || is_argument_error(&error.message) {
-                BAD_USER_INPUT
-            } else {
-                INTERNAL
-            };
-            let coded_error = coded(code, error.message.clone());
-            error.extensions = coded_error.extensions;
-        }
-    }
+    assign_codes(&mut response.errors);
+    let request_id = headers
+        .get(boxoffice_http::REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    sanitize(&mut response.errors, request_id);
     let answer = match serde_json::to_vec(&response) {
         Ok(answer) => axum::body::Bytes::from(answer),
         Err(e) => {
-            tracing::error!(error = %e, "could not serialise a GraphQL response");
+            tracing::error!(request_id, error = %e, "could not serialise a GraphQL response");
             return error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 INTERNAL,
-                "internal error",
+                &format!("internal error (request id {request_id})"),
             );
         }
     };
+    if answer.len() > app.max_answer_bytes {
+        // The budget bounds what an answer can hold by estimate; this bounds what is sent.
+        let message = format!(
+            "the answer is larger than {} bytes: ask for fewer fields, aliases or lists",
+            app.max_answer_bytes
+        );
+        return error_response(StatusCode::BAD_REQUEST, QUERY_TOO_COMPLEX, &message);
+    }
     if response.errors.is_empty() {
         app.responses.put(bytes, &tracker, started, answer.clone());
     }
     drop(leading);
     json_answer(answer)
-}
-
-/// An argument the executor could not coerce to its type. Such errors carry the field's path
-/// (they surface when the field is resolved), yet they are the caller's fault; async-graphql
-/// gives them no kind, only these messages (`InputValueError::custom`,
-/// `InputValueError::expected_type`, and a declared variable the request gave no value).
-fn is_argument_error(message: &str) -> bool {
-    message.starts_with("Failed to parse \"")
-        || message.starts_with("Expected input type \"")
-        || (message.starts_with("Variable ") && message.ends_with(" is not defined."))
 }
 
 fn json_answer(answer: axum::body::Bytes) -> Response {
@@ -266,10 +311,7 @@ async fn get_graphql(State(app): State<AppState>, request: Request) -> Response 
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if upgrade {
-        return match GraphQLSubscription::new(app.schema).oneshot(request).await {
-            Ok(response) => response.into_response(),
-            Err(never) => match never {},
-        };
+        return ws::upgrade(app, request).await;
     }
     Html(
         GraphiQLSource::build()

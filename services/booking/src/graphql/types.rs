@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 pub use super::booking::{Booking, Ticket};
 use super::ctx_cinema;
 use super::errors::Gql;
-use super::errors::{INTERNAL, coded};
 use super::loaders::{CinemaLoader, MovieLoader, MovieShowtimesLoader};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -196,7 +195,7 @@ pub struct Auditorium {
 pub struct Showtime(pub pb::Showtime);
 
 pub(crate) fn loader_error(e: std::sync::Arc<String>) -> async_graphql::Error {
-    coded(INTERNAL, format!("the cinema service is unavailable ({e})"))
+    super::errors::unavailable("cinema", e)
 }
 
 #[async_graphql::Object]
@@ -238,11 +237,20 @@ impl Showtime {
         crate::saga::timestamp(self.0.ends_at.as_ref())
     }
 
-    async fn seat_map(&self, ctx: &Context<'_>) -> Result<SeatMap> {
+    async fn seat_map(&self, ctx: &Context<'_>) -> Result<std::sync::Arc<SeatMap>> {
         let id = crate::domain::parse_id(&self.0.id).gql()?;
-        let (map, generation) = ctx_cinema(ctx)?.seat_map_tracked(id).await.gql()?;
+        let cinema = ctx_cinema(ctx)?;
+        // HTTP requests carry a memo, so aliases of one map are fetched and built once; the
+        // socket's long-lived connections do not (a memo there would never forget).
+        let (map, generation) = match ctx.data_opt::<super::loaders::SeatMapMemo>() {
+            Some(memo) => memo.get_or_fetch(cinema, id).await.gql()?,
+            None => {
+                let (map, generation) = cinema.seat_map_tracked(id).await.gql()?;
+                (std::sync::Arc::new(map.as_ref().into()), generation)
+            }
+        };
         super::shows_seat_map(ctx, id, generation);
-        Ok(map.as_ref().into())
+        Ok(map)
     }
 }
 
