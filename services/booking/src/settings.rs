@@ -18,6 +18,9 @@ pub struct Settings {
     pub database_url: String,
     pub max_connections: u32,
     pub cinema_grpc_url: String,
+    /// The cinema gRPC service credential (ADR 0105); `cinema_token_file` takes precedence.
+    pub cinema_token: Secret,
+    pub cinema_token_file: Option<PathBuf>,
     pub payments_url: String,
     /// The payments service credential (ADR 0201); `payments_token_file` takes precedence.
     pub payments_token: Secret,
@@ -61,6 +64,8 @@ pub struct Settings {
     pub max_query_complexity: usize,
     pub max_query_bytes: usize,
     pub shutdown_grace_secs: u64,
+    /// Connection limits of the listener.
+    pub server: boxoffice_http::ServerSettings,
 }
 
 impl Default for Settings {
@@ -70,6 +75,8 @@ impl Default for Settings {
             database_url: String::new(),
             max_connections: 16,
             cinema_grpc_url: "http://127.0.0.1:50051".into(),
+            cinema_token: Secret::default(),
+            cinema_token_file: None,
             payments_url: "http://127.0.0.1:8104".into(),
             payments_token: Secret::default(),
             payments_token_file: None,
@@ -96,6 +103,7 @@ impl Default for Settings {
             max_query_complexity: 2_000,
             max_query_bytes: 64 * 1024,
             shutdown_grace_secs: 10,
+            server: boxoffice_http::ServerSettings::default(),
         }
     }
 }

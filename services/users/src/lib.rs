@@ -46,6 +46,8 @@ pub struct Settings {
     /// number of cores.
     pub max_concurrent_hashes: usize,
     pub shutdown_grace_secs: u64,
+    /// Connection limits of the listener.
+    pub server: boxoffice_http::ServerSettings,
 }
 
 impl Default for Settings {
@@ -62,6 +64,7 @@ impl Default for Settings {
             key_dir: PathBuf::from("boxoffice-data/keys"),
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
             shutdown_grace_secs: 10,
+            server: boxoffice_http::ServerSettings::default(),
         }
     }
 }
@@ -144,7 +147,7 @@ pub async fn start(
         .local_addr()
         .map_err(|e| StartError::Bind(settings.listen, e))?;
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
-    let task = tokio::spawn(serve(listener, app, shutdown, grace));
+    let task = tokio::spawn(serve(listener, app, shutdown, grace, settings.server));
     tracing::info!(%http_addr, "users service listening");
     Ok(Running { http_addr, task })
 }
