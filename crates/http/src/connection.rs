@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio::time::{Instant, Sleep};
 
 /// How long a closing connection keeps reading (and discarding) what the client still sends,
@@ -127,6 +127,8 @@ impl AsyncWrite for Guarded {
 pub(crate) struct Activity {
     started: Instant,
     seen: AtomicBool,
+    /// Wakes the watchdog at the first request (it sleeps towards the header deadline).
+    first_request: Notify,
     in_flight: AtomicUsize,
     /// Milliseconds after `started` at which the last request ended.
     last_end_ms: AtomicU64,
@@ -157,6 +159,7 @@ impl Activity {
         Arc::new(Self {
             started: Instant::now(),
             seen: AtomicBool::new(false),
+            first_request: Notify::new(),
             in_flight: AtomicUsize::new(0),
             last_end_ms: AtomicU64::new(0),
         })
@@ -164,7 +167,10 @@ impl Activity {
 
     pub(crate) fn request_started(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.seen.store(true, Ordering::Release);
+        if !self.seen.swap(true, Ordering::AcqRel) {
+            // Stores a permit if the watchdog is not waiting yet: no lost wake-up.
+            self.first_request.notify_one();
+        }
         InFlight(self.clone())
     }
 
@@ -182,7 +188,10 @@ impl Activity {
                 if Instant::now() >= first_request_by {
                     return Expired::NoRequest;
                 }
-                tokio::time::sleep_until(first_request_by).await;
+                tokio::select! {
+                    () = tokio::time::sleep_until(first_request_by) => {}
+                    () = self.first_request.notified() => {}
+                }
                 continue;
             }
             if self.in_flight.load(Ordering::Acquire) > 0 {
