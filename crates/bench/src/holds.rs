@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 use boxoffice_auth::{JwkSet, KeySource, TokenRules, Verifier};
 use boxoffice_cinema::domain::{CinemaInput, Layout, MovieInput, Prices, ShowtimeInput};
 use boxoffice_cinema::store::{CatalogStore, PgStore};
+use boxoffice_config::Secret;
 use boxoffice_http::CancellationToken;
 use boxoffice_proto::cinema::v1::seat_inventory_client::SeatInventoryClient;
 use boxoffice_proto::cinema::v1::{HoldSeatsRequest, ReleaseHoldRequest};
+use boxoffice_proto::{CinemaChannel, Credential};
 use boxoffice_store::{Database, PoolSettings};
 use chrono::{Duration as Span, Utc};
 use serde::Serialize;
@@ -31,6 +33,8 @@ pub struct HoldsOptions {
     pub database_url: String,
     /// An already running cinema service on that database; `None` starts one in-process.
     pub grpc_url: Option<String>,
+    /// That service's credential (`cinema.service_token`); the in-process one's is known.
+    pub grpc_token: Option<Secret>,
     /// Client counts to measure at.
     pub clients: Vec<usize>,
     /// How long each scenario runs at each client count.
@@ -48,6 +52,7 @@ impl Default for HoldsOptions {
         Self {
             database_url: String::new(),
             grpc_url: None,
+            grpc_token: None,
             clients: vec![1, 16, 64],
             duration: Duration::from_secs(10),
             showtimes: 64,
@@ -82,26 +87,47 @@ pub struct HoldsReport {
 pub async fn run(options: HoldsOptions) -> Result<HoldsReport, BenchError> {
     let (hot, spread) = seed(&options.database_url, options.showtimes.max(1)).await?;
     let shutdown = CancellationToken::new();
-    let (url, running) = match &options.grpc_url {
-        Some(url) => (url.clone(), None),
+    let (url, token, running) = match &options.grpc_url {
+        Some(url) => (
+            url.clone(),
+            options.grpc_token.clone().unwrap_or_default(),
+            None,
+        ),
         None => {
             let running = start_service(&options, shutdown.clone()).await?;
-            (format!("http://{}", running.grpc_addr), Some(running))
+            let token = running.service_token.clone();
+            (
+                format!("http://{}", running.grpc_addr),
+                token,
+                Some(running),
+            )
         }
     };
+    let credential = Credential::bearer(token.expose());
     let mut scenarios = Vec::new();
     for &clients in &options.clients {
         scenarios.push(
             scenario(
                 "hot",
                 &url,
+                &credential,
                 clients,
                 std::slice::from_ref(&hot),
                 options.duration,
             )
             .await?,
         );
-        scenarios.push(scenario("spread", &url, clients, &spread, options.duration).await?);
+        scenarios.push(
+            scenario(
+                "spread",
+                &url,
+                &credential,
+                clients,
+                &spread,
+                options.duration,
+            )
+            .await?,
+        );
     }
     shutdown.cancel();
     if let Some(running) = running {
@@ -222,6 +248,7 @@ struct ClientTally {
 async fn scenario(
     name: &'static str,
     url: &str,
+    credential: &Credential,
     clients: usize,
     showtimes: &[String],
     duration: Duration,
@@ -230,10 +257,12 @@ async fn scenario(
     for _ in 0..clients {
         // One connection per client, as separate booking-service instances would have.
         channels.push(SeatInventoryClient::new(
-            Channel::from_shared(url.to_owned())
-                .map_err(|e| BenchError::Measure(e.to_string()))?
-                .connect()
-                .await?,
+            credential.clone().channel(
+                Channel::from_shared(url.to_owned())
+                    .map_err(|e| BenchError::Measure(e.to_string()))?
+                    .connect()
+                    .await?,
+            ),
         ));
     }
     let started = Instant::now();
@@ -281,7 +310,7 @@ async fn scenario(
 }
 
 async fn client_loop(
-    mut client: SeatInventoryClient<Channel>,
+    mut client: SeatInventoryClient<CinemaChannel>,
     showtimes: Vec<String>,
     deadline: Instant,
     seed: u64,

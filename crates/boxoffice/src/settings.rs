@@ -56,10 +56,55 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The settings of one command. Touches no file: the data directory and the internal
+    /// credentials in it are made by [`Settings::prepare_data_dir`] and
+    /// [`Settings::with_internal_credentials`], for the commands that use them (`bench`, whose
+    /// embedded instance lives in a temporary directory, must leave the current one alone).
     pub fn load(config: Option<&Path>, overrides: &serde_json::Value) -> anyhow::Result<Self> {
         let mut settings: Self = boxoffice_config::load(config, overrides)?;
-        settings.resolve_defaults()?;
+        settings.resolve_defaults();
         Ok(settings)
+    }
+
+    /// Creates the data directory (embedded stores, keys and mail live there).
+    pub fn prepare_data_dir(&self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))
+    }
+
+    /// Prepares the data directory and fills in the credentials of the internal APIs (payments
+    /// REST, cinema gRPC) that were not configured, from the data directory's `secrets/`
+    /// (generated there on first use), so that every process of a single-host deployment
+    /// agrees on them; callers (booking) present the same ones by default. Only for a service
+    /// that listens on loopback: one exposed beyond it must be given its credential
+    /// explicitly, and refuses to start without (ADR 0105).
+    pub fn with_internal_credentials(&mut self) -> anyhow::Result<()> {
+        self.prepare_data_dir()?;
+        let payments = &self.payments.service;
+        if payments.service_token.is_empty()
+            && payments.service_token_file.is_none()
+            && boxoffice_http::credential::is_loopback(&payments.listen)
+        {
+            self.payments.service.service_token = self.internal_token("payments")?;
+        }
+        let booking = &self.booking;
+        if booking.payments_token.is_empty() && booking.payments_token_file.is_none() {
+            self.booking.payments_token = self.payments.service.service_token.clone();
+            self.booking.payments_token_file = self.payments.service.service_token_file.clone();
+        }
+        let cinema = &self.cinema;
+        if cinema.service_token.is_empty()
+            && cinema.service_token_file.is_none()
+            && cinema.grpc_addr.ip().is_loopback()
+        {
+            self.cinema.service_token = self.internal_token("cinema")?;
+        }
+        let booking = &self.booking;
+        if booking.cinema_token.is_empty() && booking.cinema_token_file.is_none() {
+            self.booking.cinema_token = self.cinema.service_token.clone();
+            self.booking.cinema_token_file = self.cinema.service_token_file.clone();
+        }
+        Ok(())
     }
 
     /// Settings for a throwaway instance in `data_dir`: embedded stores, every port chosen by
@@ -78,17 +123,18 @@ impl Settings {
         settings.booking.listen = any_port;
         settings.notifications.listen = any_port.to_string();
         settings.gateway.listen = any_port;
-        settings.resolve_defaults()?;
+        settings.resolve_defaults();
+        settings.with_internal_credentials()?;
         Ok(settings)
     }
 
-    /// Fills in what defaults to a place inside the data directory.
-    fn resolve_defaults(&mut self) -> anyhow::Result<()> {
+    /// Fills in what defaults to a place inside the data directory (paths only).
+    fn resolve_defaults(&mut self) {
         if self.users.key_dir.as_os_str().is_empty() {
             self.users.key_dir = self.data_dir.join("keys");
         }
         if self.cinema.database_url.is_empty() {
-            self.cinema.database_url = boxoffice_store::sqlite_url_in(&self.data_dir, "cinema")?;
+            self.cinema.database_url = sqlite_url(&self.data_dir, "cinema");
         }
         self.derive_addresses(false);
         if self.gateway.rate_limit.redis_url.is_none() {
@@ -104,20 +150,9 @@ impl Settings {
         if notifications.redis_url.is_none() {
             notifications.redis_url = self.redis_url.clone();
         }
-        let payments = &self.payments.service;
-        if payments.service_token.is_empty() && payments.service_token_file.is_none() {
-            self.payments.service.service_token = self.internal_token("payments")?;
-        }
-        // The booking service presents the payments credential; by default the same one.
-        let booking = &self.booking;
-        if booking.payments_token.is_empty() && booking.payments_token_file.is_none() {
-            self.booking.payments_token = self.payments.service.service_token.clone();
-            self.booking.payments_token_file = self.payments.service.service_token_file.clone();
-        }
         if self.booking.database_url.is_empty() {
-            self.booking.database_url = boxoffice_store::sqlite_url_in(&self.data_dir, "booking")?;
+            self.booking.database_url = sqlite_url(&self.data_dir, "booking");
         }
-        Ok(())
     }
 
     /// Services find each other at their configured listen addresses, unless an address was set
@@ -162,7 +197,8 @@ impl Settings {
 
     /// The credential of an internal API, generated once into the data directory so that every
     /// process of a single-host deployment agrees on it. Multi-host deployments set it explicitly
-    /// (`BOXOFFICE_PAYMENTS__SERVICE_TOKEN` or `service_token_file`) on both sides.
+    /// (`BOXOFFICE_PAYMENTS__SERVICE_TOKEN`, `BOXOFFICE_CINEMA__SERVICE_TOKEN` or their
+    /// `service_token_file`) on both sides.
     fn internal_token(&self, service: &str) -> anyhow::Result<Secret> {
         let path = self
             .data_dir
@@ -173,7 +209,7 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         }
-        let token = boxoffice_payments::generate_token()?;
+        let token = boxoffice_http::credential::generate_token()?;
         // Six processes of one deployment may start at once: the first to publish its token
         // wins and the others use it.
         let agreed = write_private_once(&path, token.expose())
@@ -233,6 +269,14 @@ fn write_private_once(path: &Path, contents: &str) -> std::io::Result<String> {
     }
 }
 
+/// The SQLite store of `service` in `data_dir`, as a URL (the directory is not created here).
+fn sqlite_url(data_dir: &Path, service: &str) -> String {
+    format!(
+        "sqlite:{}",
+        data_dir.join(format!("{service}.db")).display()
+    )
+}
+
 /// The base URL of a service whose listen setting is text (`host:port`; a socket address is
 /// dialled as [`loopback_for`] says).
 fn dial_url(listen: &str) -> String {
@@ -278,6 +322,26 @@ pub async fn connect_store(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loading_settings_creates_nothing_and_credentials_go_to_the_data_dir_used() {
+        let root = std::env::temp_dir().join(format!("bo_test_lazy_{}", uuid::Uuid::now_v7()));
+        let data_dir = root.join("data");
+        let overrides = serde_json::json!({ "data_dir": data_dir });
+        let mut settings = Settings::load(None, &overrides).expect("settings");
+        assert!(!root.exists(), "Settings::load created {}", root.display());
+
+        settings.with_internal_credentials().expect("credentials");
+        let secrets = data_dir.join("secrets");
+        let payments =
+            std::fs::read_to_string(secrets.join("payments-service-token")).expect("payments");
+        let cinema = std::fs::read_to_string(secrets.join("cinema-service-token")).expect("cinema");
+        assert_ne!(payments, cinema);
+        assert_eq!(settings.booking.payments_token.expose(), payments);
+        assert_eq!(settings.booking.cinema_token.expose(), cinema);
+        assert_eq!(settings.cinema.service_token.expose(), cinema);
+        std::fs::remove_dir_all(root).ok();
+    }
 
     #[test]
     fn processes_racing_to_create_a_secret_all_end_up_with_the_same_one() {

@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
+
+use crate::credential::ServiceCredential;
+use crate::problem::{Problem, ProblemCode};
 
 type CheckFn = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
@@ -65,16 +68,51 @@ impl Readiness {
     }
 }
 
-/// The health and metrics routes, merged into every service's router.
+/// Who may read `/metrics` on a listener.
+#[derive(Clone, Debug)]
+pub enum MetricsAccess {
+    /// Anyone who reaches the port: internal listeners, scraped by Prometheus directly.
+    Open,
+    /// Only with `Authorization: Bearer <token>` (401 otherwise): a public port.
+    Bearer(ServiceCredential),
+    /// Not served here (404): a public port without a metrics token.
+    Hidden,
+}
+
+/// The health and metrics routes of an internal listener (`/metrics` open, see ADR 0105).
 pub fn health_router(readiness: Readiness) -> Router {
+    health_router_with(readiness, MetricsAccess::Open)
+}
+
+/// The health routes, and `/metrics` as `metrics` allows.
+pub fn health_router_with(readiness: Readiness, metrics: MetricsAccess) -> Router {
     Router::new()
         .route(
             "/healthz",
             get(|| async { axum::Json(json!({"status": "alive"})) }),
         )
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .with_state(readiness)
+        .route("/metrics", get(guarded_metrics).with_state(metrics))
+}
+
+async fn guarded_metrics(State(access): State<MetricsAccess>, headers: HeaderMap) -> Response {
+    match access {
+        MetricsAccess::Open => metrics().await.into_response(),
+        MetricsAccess::Bearer(credential) if credential.accepts_headers(&headers) => {
+            metrics().await.into_response()
+        }
+        MetricsAccess::Bearer(_) => {
+            let mut response = Problem::unauthenticated()
+                .with_detail("/metrics needs the metrics token as a bearer token")
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        }
+        MetricsAccess::Hidden => Problem::new(ProblemCode::NotFound, "Not found").into_response(),
+    }
 }
 
 async fn readyz(State(readiness): State<Readiness>) -> impl IntoResponse {

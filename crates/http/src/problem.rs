@@ -31,6 +31,8 @@ pub enum ProblemCode {
     RateLimited,
     UpstreamUnavailable,
     UpstreamTimeout,
+    /// The listener is at its connection cap (`server.max_connections`); retry shortly.
+    TooManyConnections,
     Internal,
 }
 
@@ -50,7 +52,7 @@ impl ProblemCode {
                 StatusCode::CONFLICT
             }
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::UpstreamUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::UpstreamUnavailable | Self::TooManyConnections => StatusCode::SERVICE_UNAVAILABLE,
             Self::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -20,6 +20,7 @@ async fn in_flight_requests_finish_after_shutdown_begins_and_new_ones_are_refuse
         Router::new().route("/slow", get(slow)),
         shutdown.clone(),
         Duration::from_secs(5),
+        boxoffice_http::ServerSettings::default(),
     ));
 
     let client = reqwest::Client::new();
@@ -69,6 +70,7 @@ async fn serve_returns_when_the_grace_period_is_over_even_with_a_stuck_request()
         app,
         shutdown.clone(),
         Duration::from_millis(200),
+        boxoffice_http::ServerSettings::default(),
     ));
     let stuck = tokio::spawn(async move { reqwest::get(format!("http://{addr}/stuck")).await });
     tokio::time::sleep(Duration::from_millis(100)).await;

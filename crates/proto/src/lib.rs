@@ -8,6 +8,52 @@ pub mod cinema {
 }
 
 use prost::Message;
+use tonic::metadata::{AsciiMetadataValue, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// A channel to the cinema service that presents its service credential on every call
+/// (ADR 0105).
+pub type CinemaChannel = InterceptedService<Channel, Credential>;
+
+/// Adds `authorization: Bearer <token>` to every request. The value is marked sensitive so
+/// that it is never logged.
+#[derive(Clone, Debug)]
+pub struct Credential(Option<AsciiMetadataValue>);
+
+impl Credential {
+    /// A token that is not valid metadata (non-ASCII) sends nothing: the server then answers
+    /// `UNAUTHENTICATED`, which names the problem.
+    pub fn bearer(token: &str) -> Self {
+        let value = MetadataValue::try_from(format!("Bearer {token}"))
+            .ok()
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
+        Self(value)
+    }
+
+    /// `channel` with this credential on every call.
+    pub fn channel(self, channel: Channel) -> CinemaChannel {
+        InterceptedService::new(channel, self)
+    }
+}
+
+impl Interceptor for Credential {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
 
 /// Encodes the seats a hold could not take, for the details of a FAILED_PRECONDITION status.
 pub fn seats_unavailable_details(seat_ids: &[String]) -> Vec<u8> {

@@ -108,6 +108,13 @@ pub async fn start_with_faults(
         .map_err(|e| StartError::Settings(e.to_string()))?;
     let cinema = CinemaClient::new(
         &settings.cinema_grpc_url,
+        boxoffice_proto::Credential::bearer(
+            read_token(
+                &settings.cinema_token,
+                settings.cinema_token_file.as_deref(),
+            )?
+            .expose(),
+        ),
         settings.call_policy(),
         Breaker::new("cinema", settings.breaker_threshold, settings.cooldown()),
         CacheTimes {
@@ -121,7 +128,10 @@ pub async fn start_with_faults(
         PaymentsClient::with_http(
             http.clone(),
             &settings.payments_url,
-            payments_token(&settings)?,
+            read_token(
+                &settings.payments_token,
+                settings.payments_token_file.as_deref(),
+            )?,
         ),
         settings.payments_policy(),
         Breaker::new("payments", settings.breaker_threshold, settings.cooldown()),
@@ -180,6 +190,7 @@ pub async fn start_with_faults(
         app,
         shutdown.clone(),
         grace,
+        settings.server,
     ));
 
     let workers = workers::spawn(
@@ -211,14 +222,16 @@ pub async fn start_with_faults(
     })
 }
 
-fn payments_token(settings: &Settings) -> Result<Secret, StartError> {
-    match &settings.payments_token_file {
+/// A credential this service presents: the file's contents (trailing whitespace dropped) when
+/// a file is configured, else the value.
+fn read_token(token: &Secret, file: Option<&std::path::Path>) -> Result<Secret, StartError> {
+    match file {
         Some(path) => Ok(Secret::new(
             std::fs::read_to_string(path)
                 .map_err(StartError::TokenFile)?
                 .trim_end()
                 .to_owned(),
         )),
-        None => Ok(settings.payments_token.clone()),
+        None => Ok(token.clone()),
     }
 }

@@ -18,6 +18,9 @@ pub struct Settings {
     pub database_url: String,
     pub max_connections: u32,
     pub cinema_grpc_url: String,
+    /// The cinema gRPC service credential (ADR 0105); `cinema_token_file` takes precedence.
+    pub cinema_token: Secret,
+    pub cinema_token_file: Option<PathBuf>,
     pub payments_url: String,
     /// The payments service credential (ADR 0201); `payments_token_file` takes precedence.
     pub payments_token: Secret,
@@ -90,6 +93,8 @@ pub struct Settings {
     /// A socket that has not sent `connection_init` this long after opening is closed (4408).
     pub ws_init_timeout_ms: u64,
     pub shutdown_grace_secs: u64,
+    /// Connection limits of the listener.
+    pub server: boxoffice_http::ServerSettings,
 }
 
 impl Default for Settings {
@@ -99,6 +104,8 @@ impl Default for Settings {
             database_url: String::new(),
             max_connections: 16,
             cinema_grpc_url: "http://127.0.0.1:50051".into(),
+            cinema_token: Secret::default(),
+            cinema_token_file: None,
             payments_url: "http://127.0.0.1:8104".into(),
             payments_token: Secret::default(),
             payments_token_file: None,
@@ -136,6 +143,7 @@ impl Default for Settings {
             ws_max_connections_per_client: 16,
             ws_init_timeout_ms: 5_000,
             shutdown_grace_secs: 10,
+            server: boxoffice_http::ServerSettings::default(),
         }
     }
 }

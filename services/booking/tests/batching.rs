@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex};
 
 use boxoffice_booking::saga::Faults;
 use boxoffice_proto::cinema::v1 as pb;
+use boxoffice_proto::{CinemaChannel as Channel, Credential};
 use common::*;
 use pb::catalog_client::CatalogClient;
 use pb::catalog_server::{Catalog, CatalogServer};
 use serde_json::json;
-use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]
@@ -98,10 +98,14 @@ impl Catalog for Counting {
 
 async fn counting_proxy(
     cinema_grpc: SocketAddr,
+    token: &str,
 ) -> (SocketAddr, Arc<Mutex<HashMap<&'static str, usize>>>) {
-    let inner = CatalogClient::connect(format!("http://{cinema_grpc}"))
+    let channel = tonic::transport::Channel::from_shared(format!("http://{cinema_grpc}"))
+        .expect("url")
+        .connect()
         .await
         .expect("cinema");
+    let inner = CatalogClient::new(Credential::bearer(token).channel(channel));
     let calls = Arc::new(Mutex::new(HashMap::new()));
     let service = Counting {
         inner,
@@ -144,7 +148,7 @@ async fn lists_load_their_movies_cinemas_and_showtimes_in_one_call_each() {
     }
 
     // A second instance on the same database, reading the catalog through the counter.
-    let (proxy, calls) = counting_proxy(cluster.cinema_grpc).await;
+    let (proxy, calls) = counting_proxy(cluster.cinema_grpc, cluster.cinema_token.expose()).await;
     let mut settings = cluster.booking_settings(&db);
     settings.cinema_grpc_url = format!("http://{proxy}");
     // Counting calls proves the batching; the catalog cache would hide the second query's.

@@ -8,11 +8,13 @@ pub mod store;
 mod sweeper;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use boxoffice_auth::Verifier;
-use boxoffice_http::{CancellationToken, Readiness};
+use boxoffice_config::Secret;
+use boxoffice_http::{CancellationToken, Readiness, ServerSettings, ServiceCredential};
 use boxoffice_proto::cinema::v1::catalog_server::CatalogServer;
 use boxoffice_proto::cinema::v1::seat_inventory_server::SeatInventoryServer;
 use boxoffice_store::{Database, Migrations, PoolSettings};
@@ -58,6 +60,15 @@ pub struct Settings {
     pub sweep_interval_ms: u64,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_grace_secs: u64,
+    /// The secret gRPC callers (the booking service) present as `authorization: Bearer …`
+    /// (ADR 0105); `service_token_file` takes precedence. Unset: generated for the process when
+    /// `grpc_addr` is loopback, refused otherwise.
+    pub service_token: Secret,
+    pub service_token_file: Option<PathBuf>,
+    /// Connection limits of the REST listener.
+    pub server: ServerSettings,
+    /// Connection limits of the gRPC listener.
+    pub grpc_server: ServerSettings,
 }
 
 impl Default for Settings {
@@ -72,6 +83,10 @@ impl Default for Settings {
             max_hold_ttl_secs: 3600,
             sweep_interval_ms: 1000,
             shutdown_grace_secs: 10,
+            service_token: Secret::default(),
+            service_token_file: None,
+            server: ServerSettings::default(),
+            grpc_server: ServerSettings::default(),
         }
     }
 }
@@ -101,12 +116,17 @@ pub enum StartError {
     },
     #[error("{0} failed: {1}")]
     Serve(&'static str, String),
+    #[error(transparent)]
+    Credential(#[from] boxoffice_http::CredentialError),
 }
 
 /// The started service: where it listens, and its tasks.
 pub struct Running {
     pub http_addr: SocketAddr,
     pub grpc_addr: SocketAddr,
+    /// The credential gRPC callers must present: the configured one, or the one generated at
+    /// start (hand it to the booking service in-process).
+    pub service_token: Secret,
     tasks: Vec<(&'static str, JoinHandle<Result<(), String>>)>,
     database: Database,
 }
@@ -147,6 +167,13 @@ pub async fn start(
     if settings.database_url.trim().is_empty() {
         return Err(StartError::NoDatabaseUrl);
     }
+    let service_token = boxoffice_http::TokenSetting {
+        service: "cinema gRPC",
+        setting: "cinema.service_token",
+        token: &settings.service_token,
+        file: settings.service_token_file.as_deref(),
+    }
+    .for_server(&settings.grpc_addr.to_string())?;
     let pool_settings = PoolSettings {
         max_connections: settings.max_connections.max(2),
         ..PoolSettings::default()
@@ -208,24 +235,37 @@ pub async fn start(
         "http server",
         spawn_stopping(
             stop.clone(),
-            boxoffice_http::serve(http_listener, app, stop.clone(), grace),
+            boxoffice_http::serve(http_listener, app, stop.clone(), grace, settings.server),
         ),
     ));
 
-    let grpc = tonic::transport::Server::builder()
-        .tcp_nodelay(true)
-        .add_service(CatalogServer::new(CatalogApi::new(store.clone())))
+    // Served by the same server as every HTTP listener (connection cap, header and idle
+    // timeouts, HTTP/2 keep-alive), behind the service credential.
+    let grpc = tonic::service::Routes::new(CatalogServer::new(CatalogApi::new(store.clone())))
         .add_service(SeatInventoryServer::new(InventoryApi::new(
             store.clone(),
             events.clone(),
             settings.hold_limits(),
             stop.clone(),
         )))
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
-            stop.clone().cancelled_owned(),
-        );
-    tasks.push(("grpc server", spawn_stopping(stop.clone(), grpc)));
+        .into_axum_router()
+        .layer(axum::middleware::from_fn_with_state(
+            ServiceCredential::new(&service_token),
+            api::grpc_auth::require_credential,
+        ));
+    tasks.push((
+        "grpc server",
+        spawn_stopping(
+            stop.clone(),
+            boxoffice_http::serve(
+                grpc_listener,
+                grpc,
+                stop.clone(),
+                grace,
+                settings.grpc_server,
+            ),
+        ),
+    ));
 
     let every = Duration::from_millis(settings.sweep_interval_ms.max(10));
     let sweeping = sweeper::run(store, events, every, stop.clone());
@@ -240,6 +280,7 @@ pub async fn start(
     Ok(Running {
         http_addr,
         grpc_addr,
+        service_token,
         tasks,
         database,
     })

@@ -311,9 +311,7 @@ async fn watchers_see_holds_confirms_and_releases(engine: Engine) {
 async fn the_catalog_serves_movies_cinemas_and_filtered_showtimes(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let seeded = app.seed(2, 5).await;
-    let mut catalog = CatalogClient::connect(format!("http://{}", app.grpc_addr))
-        .await
-        .expect("connect");
+    let mut catalog = CatalogClient::new(app.credential().channel(app.channel().await));
     let movies = catalog
         .list_movies(pb::ListMoviesRequest {})
         .await

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use boxoffice_auth::Verifier;
-use boxoffice_http::{CancellationToken, Readiness, health_router, serve, with_standard_layers};
+use boxoffice_http::{
+    CancellationToken, MetricsAccess, Readiness, ServiceCredential, health_router_with, serve,
+    with_standard_layers,
+};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -41,6 +44,22 @@ pub enum StartError {
     TrustedProxy(String),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    #[error(transparent)]
+    MetricsToken(#[from] boxoffice_http::CredentialError),
+}
+
+/// `/metrics` on the public port: only with the configured token, else not at all.
+fn metrics_access(settings: &Settings) -> Result<MetricsAccess, StartError> {
+    let token = boxoffice_http::TokenSetting {
+        service: "gateway metrics",
+        setting: "gateway.metrics_token",
+        token: &settings.metrics_token,
+        file: settings.metrics_token_file.as_deref(),
+    }
+    .configured()?;
+    Ok(token.map_or(MetricsAccess::Hidden, |token| {
+        MetricsAccess::Bearer(ServiceCredential::new(&token))
+    }))
 }
 
 fn forwarded_trust(settings: &Settings) -> Result<headers::ForwardedTrust, StartError> {
@@ -98,8 +117,9 @@ pub async fn start(
     });
     let app = with_standard_layers(
         "gateway",
-        routes::router(gateway.clone(), Arc::new(web::Web::new(&settings.web)))
-            .merge(health_router(readiness(&gateway))),
+        routes::router(gateway.clone(), Arc::new(web::Web::new(&settings.web))).merge(
+            health_router_with(readiness(&gateway), metrics_access(&settings)?),
+        ),
     );
     // Outermost, so that preflights are answered before rate limiting and every answer,
     // errors included, carries the CORS headers a browser needs to read it.
@@ -115,7 +135,7 @@ pub async fn start(
         .local_addr()
         .map_err(|e| StartError::Bind(settings.listen, e))?;
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
-    let task = tokio::spawn(serve(listener, app, shutdown, grace));
+    let task = tokio::spawn(serve(listener, app, shutdown, grace, settings.server));
     tracing::info!(%http_addr, "gateway listening");
     Ok(Running { http_addr, task })
 }

@@ -1,9 +1,11 @@
 //! The gateway's settings: where the upstreams are, and the limits it enforces.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use boxoffice_auth::{TokenRules, Verifier};
+use boxoffice_config::Secret;
 use serde::{Deserialize, Serialize};
 
 use crate::ratelimit::Quota;
@@ -38,6 +40,13 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub web: WebSettings,
     pub shutdown_grace_secs: u64,
+    /// Connection limits of the public listener.
+    pub server: boxoffice_http::ServerSettings,
+    /// The bearer token Prometheus presents for `/metrics` on the public port (at least 16
+    /// characters); `metrics_token_file` takes precedence. Unset: `/metrics` is not served
+    /// here (404); scrape the internal services directly (ADR 0105).
+    pub metrics_token: Secret,
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// The base URLs (`http://host:port`, optionally with a path prefix) of the services the gateway
@@ -89,6 +98,9 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             web: WebSettings::default(),
             shutdown_grace_secs: 10,
+            server: boxoffice_http::ServerSettings::default(),
+            metrics_token: Secret::default(),
+            metrics_token_file: None,
         }
     }
 }

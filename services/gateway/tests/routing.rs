@@ -206,8 +206,9 @@ async fn health_answers_and_readiness_checks_every_upstream() {
     for upstream in ["users", "cinema", "booking", "notifications"] {
         assert_eq!(checks[upstream], "ok", "{checks}");
     }
+    // The public port has no metrics token configured: /metrics is not served there.
     let metrics = send(gateway.get("/metrics")).await;
-    assert_eq!(metrics.status(), 200);
+    assert_eq!(metrics.status(), 404);
 
     let dead = dead_address().await;
     let degraded = backends
@@ -221,4 +222,33 @@ async fn health_answers_and_readiness_checks_every_upstream() {
         "{checks}"
     );
     assert_eq!(checks["users"], "ok");
+}
+
+#[tokio::test]
+async fn metrics_on_the_public_port_need_the_metrics_token() {
+    let backends = Backends::spawn().await;
+    let token = "metrics-token-for-prometheus-0123";
+    let gateway = backends
+        .gateway_with(|s| s.metrics_token = boxoffice_config::Secret::new(token))
+        .await;
+    let anonymous = send(gateway.get("/metrics")).await;
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(
+        anonymous
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+    let wrong = send(
+        gateway
+            .get("/metrics")
+            .bearer_auth("metrics-token-for-prometheus-0124"),
+    )
+    .await;
+    assert_eq!(wrong.status(), 401);
+    let scraped = send(gateway.get("/metrics").bearer_auth(token)).await;
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.expect("body");
+    assert!(text.contains("http_requests_total"), "{text}");
 }

@@ -201,7 +201,13 @@ pub async fn start(
     });
     let app = with_standard_layers("notifications", api.merge(health_router(readiness(&ports))));
     let grace = Duration::from_secs(settings.drain_timeout_secs);
-    let server = tokio::spawn(boxoffice_http::serve(listener, app, shutdown, grace));
+    let server = tokio::spawn(boxoffice_http::serve(
+        listener,
+        app,
+        shutdown,
+        grace,
+        settings.server,
+    ));
     tracing::info!(%http_addr, bus = ports.bus.kind(), email = ports.email.kind(),
         database = ports.database.engine(), "notifications service started");
     Ok(Running {

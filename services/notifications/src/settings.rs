@@ -57,6 +57,8 @@ pub struct Settings {
     pub done_ttl_secs: u64,
     /// How long shutdown waits for in-flight events and HTTP requests.
     pub drain_timeout_secs: u64,
+    /// Connection limits of the listener.
+    pub server: boxoffice_http::ServerSettings,
 }
 
 impl Default for Settings {
@@ -78,6 +80,7 @@ impl Default for Settings {
             claim_ttl_ms: 120_000,
             done_ttl_secs: 7 * 24 * 3600,
             drain_timeout_secs: 10,
+            server: boxoffice_http::ServerSettings::default(),
         }
     }
 }

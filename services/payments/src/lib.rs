@@ -54,6 +54,8 @@ pub struct Settings {
     /// How long finished idempotency keys are kept; at least 24.
     pub key_retention_hours: u64,
     pub max_connections: u32,
+    /// Connection limits of the listener.
+    pub server: boxoffice_http::ServerSettings,
 }
 
 impl Default for Settings {
@@ -70,19 +72,17 @@ impl Default for Settings {
             recovery_interval_ms: 30_000,
             key_retention_hours: 24,
             max_connections: 16,
+            server: boxoffice_http::ServerSettings::default(),
         }
     }
 }
-
-/// Shortest token accepted: a guessable credential protects nothing.
-const MIN_TOKEN_LEN: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("invalid payments settings: {0}")]
     Settings(String),
-    #[error("cannot read the service token file: {0}")]
-    TokenFile(std::io::Error),
+    #[error(transparent)]
+    Credential(#[from] boxoffice_http::CredentialError),
     #[error("payments store: {0}")]
     Store(#[from] boxoffice_store::StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -179,6 +179,7 @@ pub async fn start(
         app,
         shutdown.clone(),
         Duration::from_secs(10),
+        settings.server,
     ));
     let worker = tokio::spawn(background(payments, settings, shutdown));
     tracing::info!(%http_addr, engine = database.engine(), "payments service started");
@@ -249,36 +250,24 @@ fn validate(settings: &Settings) -> Result<(), StartError> {
     Ok(())
 }
 
+/// The credential callers must present: configured, or generated for this process when the
+/// service listens on loopback only; refused when exposed without one (ADR 0105).
 fn resolve_token(settings: &Settings) -> Result<Secret, StartError> {
-    let token = match &settings.service_token_file {
-        Some(path) => Secret::new(
-            std::fs::read_to_string(path)
-                .map_err(StartError::TokenFile)?
-                .trim_end()
-                .to_owned(),
-        ),
-        None => settings.service_token.clone(),
-    };
-    if token.is_empty() {
-        tracing::warn!("no payments service token configured: generated one for this process");
-        return generate_token();
+    Ok(token_setting(settings).for_server(&settings.listen)?)
+}
+
+fn token_setting(settings: &Settings) -> boxoffice_http::TokenSetting<'_> {
+    boxoffice_http::TokenSetting {
+        service: "payments",
+        setting: "payments.service_token",
+        token: &settings.service_token,
+        file: settings.service_token_file.as_deref(),
     }
-    if token.expose().len() < MIN_TOKEN_LEN {
-        return Err(StartError::Settings(format!(
-            "the service token must be at least {MIN_TOKEN_LEN} characters"
-        )));
-    }
-    Ok(token)
 }
 
 /// A random 256-bit token, hex encoded.
 pub fn generate_token() -> Result<Secret, StartError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| StartError::Settings(format!("no random source for a token: {e}")))?;
-    Ok(Secret::new(
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-    ))
+    Ok(boxoffice_http::credential::generate_token()?)
 }
 
 #[cfg(test)]
@@ -331,5 +320,23 @@ mod tests {
             generated,
             resolve_token(&Settings::default()).expect("token")
         );
+    }
+
+    #[test]
+    fn an_exposed_listener_without_a_token_refuses_to_start() {
+        let exposed = Settings {
+            listen: "0.0.0.0:8104".into(),
+            ..Settings::default()
+        };
+        let refused = resolve_token(&exposed).expect_err("refused");
+        assert!(
+            refused.to_string().contains("payments.service_token"),
+            "{refused}"
+        );
+        let configured = Settings {
+            service_token: Secret::new("configured-token-0123456789"),
+            ..exposed
+        };
+        assert!(resolve_token(&configured).is_ok());
     }
 }

@@ -59,6 +59,8 @@ pub struct Settings {
     /// An address's failures are forgotten this long after its last attempt.
     pub login_failure_window_secs: u64,
     pub shutdown_grace_secs: u64,
+    /// Connection limits of the listener.
+    pub server: boxoffice_http::ServerSettings,
 }
 
 impl Default for Settings {
@@ -80,6 +82,7 @@ impl Default for Settings {
             login_delay_max_secs: 15 * 60,
             login_failure_window_secs: 60 * 60,
             shutdown_grace_secs: 10,
+            server: boxoffice_http::ServerSettings::default(),
         }
     }
 }
@@ -191,7 +194,7 @@ pub async fn start(
         .local_addr()
         .map_err(|e| StartError::Bind(settings.listen, e))?;
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
-    let task = tokio::spawn(serve(listener, app, shutdown, grace));
+    let task = tokio::spawn(serve(listener, app, shutdown, grace, settings.server));
     tracing::info!(%http_addr, "users service listening");
     Ok(Running { http_addr, task })
 }

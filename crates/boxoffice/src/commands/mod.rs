@@ -12,7 +12,17 @@ use crate::cli::{Cli, Command};
 use crate::settings::Settings;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::load(cli.config.as_deref(), &cli.overrides())?;
+    let mut settings = Settings::load(cli.config.as_deref(), &cli.overrides())?;
+    match &cli.command {
+        // Its embedded instance has a temporary data directory of its own
+        // (`Settings::load_for_data_dir`); against a URL it only reads the stores.
+        Command::Bench(_) => {}
+        Command::All { .. }
+        | Command::Cinema { .. }
+        | Command::Payments { .. }
+        | Command::Booking { .. } => settings.with_internal_credentials()?,
+        _ => settings.prepare_data_dir()?,
+    }
     let format = LogFormat::parse(&settings.log_format)
         .ok_or_else(|| anyhow::anyhow!("log_format must be auto, pretty or json"))?;
     boxoffice_telemetry::init_logging(format, "info,sqlx=warn");

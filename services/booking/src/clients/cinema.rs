@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use boxoffice_proto::cinema::v1 as pb;
+use boxoffice_proto::{CinemaChannel as Channel, Credential};
 use boxoffice_telemetry::TraceContext;
 use boxoffice_telemetry::trace_context::TRACEPARENT;
 use pb::catalog_client::CatalogClient;
 use pb::seat_inventory_client::SeatInventoryClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 use tonic::{Code, Status};
 use uuid::Uuid;
 
@@ -138,6 +139,7 @@ impl CinemaClient {
     /// holds never are.
     pub fn new(
         url: &str,
+        credential: Credential,
         policy: CallPolicy,
         breaker: Breaker,
         cache: CacheTimes,
@@ -146,6 +148,8 @@ impl CinemaClient {
             .map_err(|e| CinemaError::Invalid(format!("cinema url: {e}")))?
             .connect_timeout(policy.timeout)
             .connect_lazy();
+        // Every call carries the cinema service credential (ADR 0105).
+        let channel = credential.channel(channel);
         Ok(Self {
             catalog: CatalogClient::new(channel.clone()),
             inventory: SeatInventoryClient::new(channel),

@@ -12,6 +12,7 @@ use boxoffice_cinema::domain::Layout;
 use boxoffice_cinema::{Running, Settings};
 use boxoffice_http::CancellationToken;
 use boxoffice_proto::cinema::v1::seat_inventory_client::SeatInventoryClient;
+use boxoffice_proto::{CinemaChannel, Credential};
 use serde_json::{Value, json};
 use tonic::transport::Channel;
 
@@ -54,6 +55,8 @@ pub async fn database_url(engine: Engine) -> String {
 pub struct TestApp {
     pub http_addr: SocketAddr,
     pub grpc_addr: SocketAddr,
+    /// The gRPC credential (generated at start: the service listens on loopback).
+    pub grpc_token: boxoffice_config::Secret,
     pub database_url: String,
     pub admin_token: String,
     pub customer_token: String,
@@ -97,6 +100,7 @@ impl TestApp {
         Self {
             http_addr: running.http_addr,
             grpc_addr: running.grpc_addr,
+            grpc_token: running.service_token.clone(),
             database_url,
             admin_token: issuer
                 .issue(uuid::Uuid::now_v7(), Role::Admin)
@@ -121,10 +125,21 @@ impl TestApp {
         format!("http://{}{path}", self.http_addr)
     }
 
-    pub async fn inventory(&self) -> SeatInventoryClient<Channel> {
-        SeatInventoryClient::connect(format!("http://{}", self.grpc_addr))
+    pub async fn inventory(&self) -> SeatInventoryClient<CinemaChannel> {
+        SeatInventoryClient::new(self.credential().channel(self.channel().await))
+    }
+
+    /// A gRPC connection to the service, without credentials.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.grpc_addr))
+            .expect("url")
+            .connect()
             .await
             .expect("connect gRPC")
+    }
+
+    pub fn credential(&self) -> Credential {
+        Credential::bearer(self.grpc_token.expose())
     }
 
     /// An admin request; returns status and JSON body.
