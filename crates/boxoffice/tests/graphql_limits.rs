@@ -115,9 +115,7 @@ async fn expensive_documents_are_refused_before_they_run_and_the_shop_s_queries_
 
     // The shop's own pages, anonymous and signed in (their documents as the pages send them).
     let home = "query NowShowing { cinemas { id name timeZone } movies { id title rating runtimeMinutes genres posterUrl } showtimes { id startsAt movie { id } cinema { id } auditorium { name } } }";
-    let showtime = format!(
-        "query Showtime($id: ID!) {{ bookingPolicy {{ maxSeatsPerBooking }} showtime(id: $id) {{ id startsAt endsAt movie {{ id title rating runtimeMinutes }} cinema {{ id name address timeZone }} auditorium {{ id name }} seatMap {{ rows {{ label gapsAfter seats {{ id number type status price {{ amount currency }} }} }} }} }} }}"
-    );
+    let showtime = "query Showtime($id: ID!) { bookingPolicy { maxSeatsPerBooking } showtime(id: $id) { id startsAt endsAt movie { id title rating runtimeMinutes } cinema { id name address timeZone } auditorium { id name } seatMap { rows { label gapsAfter seats { id number type status price { amount currency } } } } } }";
     for caller in [None, Some(token.as_str())] {
         let (_, answer) = post(&cluster, caller, json!({"query": home})).await;
         assert!(answer["errors"].is_null(), "{answer}");
