@@ -17,13 +17,7 @@ async fn a_new_customer_books_pays_gets_tickets_and_a_refund_across_six_processe
     journey::customer_journey(&cluster, &catalog, "erin@example.com").await;
 
     // Every event reached its consumer and every store agrees.
-    let mut report = cluster.audit().await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !report.ok && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        report = cluster.audit().await;
-    }
-    assert!(report.ok, "{}", report.table());
+    cluster.audit_until_clean(Duration::from_secs(30), "").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

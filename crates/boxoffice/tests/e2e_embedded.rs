@@ -10,25 +10,13 @@ use serde_json::json;
 use support::cluster::{Cluster, Deployment};
 use support::journey;
 
-async fn audit_until_clean(cluster: &Cluster) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let report = cluster.audit().await;
-        if report.ok {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{}", report.table());
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_new_customer_books_pays_gets_tickets_and_a_refund_in_one_process() {
     let cluster = Cluster::start(Deployment::Embedded).await;
     let admin = cluster.admin().await;
     let catalog = journey::staff_create_catalog(&admin, "embedded").await;
     journey::customer_journey(&cluster, &catalog, "erin@example.com").await;
-    audit_until_clean(&cluster).await;
+    cluster.audit_until_clean(Duration::from_secs(60), "").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -94,7 +82,7 @@ async fn two_hundred_customers_racing_for_overlapping_seats_never_share_one_on_s
         (1..=8).contains(&confirmed),
         "{confirmed} bookings of 2 seats each out of 16 contested seats"
     );
-    audit_until_clean(&cluster).await;
+    cluster.audit_until_clean(Duration::from_secs(60), "").await;
 }
 
 /// The saga step of a booking, read from the booking store.
@@ -203,5 +191,5 @@ async fn killing_the_process_during_a_payment_loses_nothing_on_sqlite() {
         assert!(Instant::now() < deadline, "booking stuck in step {step}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    audit_until_clean(&cluster).await;
+    cluster.audit_until_clean(Duration::from_secs(60), "").await;
 }

@@ -388,15 +388,9 @@ async fn hostile_input_on_every_public_entry_point_gets_a_clear_answer_and_chang
     assert!(health.status().is_success());
     let panics = cluster::panics();
     assert!(panics.is_empty(), "panics (seed {seed}): {panics:#?}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let report = cluster.audit().await;
-        if report.ok {
-            break;
-        }
-        assert!(Instant::now() < deadline, "seed {seed}: {}", report.table());
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    cluster
+        .audit_until_clean(Duration::from_secs(60), &format!("seed {seed}: "))
+        .await;
 }
 
 /// What the fuzzing found first: arguments the executor cannot coerce surface with the field's

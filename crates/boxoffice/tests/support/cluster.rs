@@ -506,6 +506,20 @@ impl Cluster {
         report
     }
 
+    /// Audits until every store agrees (events still in flight settle) or `within` has
+    /// passed; fails with the audit's table, prefixed by `context`.
+    pub async fn audit_until_clean(&self, within: Duration, context: &str) {
+        let deadline = Instant::now() + within;
+        loop {
+            let report = self.audit().await;
+            if report.ok {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{context}{}", report.table());
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
     /// Polls `condition` until it holds or `within` has passed.
     pub async fn eventually<F, Fut>(within: Duration, what: &str, mut condition: F)
     where
