@@ -99,3 +99,28 @@ fn an_unknown_bench_scenario_is_refused_clearly() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown scenario"));
 }
+
+#[test]
+fn a_few_clients_sell_more_seats_than_the_per_customer_limit_allows_one_account() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("single.json");
+    let output = boxoffice()
+        .args(["bench", "single", "--users", "2", "--duration", "8", "--json"])
+        .arg(&report)
+        .output()
+        .expect("run bench");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    // Two accounts could hold at most 2 × 10 seats of the one showtime.
+    assert!(
+        report["seats_sold"].as_u64().expect("seats") > 20,
+        "{report}"
+    );
+    assert!(report["errors"].get("HOLD_LIMIT").is_none(), "{report}");
+    assert_eq!(report["audit"]["ok"], true, "{}", report["audit"]);
+}

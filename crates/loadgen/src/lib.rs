@@ -139,9 +139,15 @@ pub async fn run(
     )
     .await?;
     let seats_total = showtimes.iter().map(|s| s.seats).sum();
-    let customers = setup::customers(api, options.users, 8).await?;
+    let accounts = setup::customers(
+        api,
+        setup::accounts_needed(options.users, seats_total),
+        8,
+    )
+    .await?;
     tracing::info!(
-        users = customers.len(),
+        users = options.users,
+        accounts = accounts.len(),
         showtimes = showtimes.len(),
         "bench set up; starting the clock"
     );
@@ -157,6 +163,7 @@ pub async fn run(
         max_group,
         favourite_share,
         started + options.duration,
+        accounts,
     ));
     let behaviour = match options.scenario {
         Scenario::Rush | Scenario::Single => Behaviour::Book,
@@ -167,8 +174,8 @@ pub async fn run(
         .show_progress
         .then(|| progress::spawn(shared.clone(), options.scenario, options.duration));
     match options.arrival_rate {
-        Some(rate) => scenario::open_loop(shared.clone(), customers, behaviour, rate, 4096).await,
-        None => scenario::closed_loop(shared.clone(), customers, behaviour).await,
+        Some(rate) => scenario::open_loop(shared.clone(), behaviour, rate, 4096).await,
+        None => scenario::closed_loop(shared.clone(), options.users, behaviour).await,
     }
     let elapsed = started.elapsed();
     if let Some(progress) = progress {

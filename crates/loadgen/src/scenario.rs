@@ -25,6 +25,9 @@ pub struct Shared {
     pub favourite_share: f64,
     pub recorder: Recorder,
     pub deadline: Instant,
+    /// The moviegoers' accounts, taken in turn: see `setup::accounts_needed`.
+    accounts: Vec<ApiClient>,
+    next_account: AtomicUsize,
     next_key: AtomicUsize,
 }
 
@@ -35,6 +38,7 @@ impl Shared {
         max_group: usize,
         favourite_share: f64,
         deadline: Instant,
+        accounts: Vec<ApiClient>,
     ) -> Self {
         let sold_out = showtimes.iter().map(|_| AtomicBool::new(false)).collect();
         Self {
@@ -45,8 +49,20 @@ impl Shared {
             favourite_share,
             recorder: Recorder::new(),
             deadline,
+            accounts,
+            next_account: AtomicUsize::new(0),
             next_key: AtomicUsize::new(0),
         }
+    }
+
+    /// The next moviegoer in turn. A virtual customer is a till that serves one moviegoer per
+    /// attempt: one person buying 500 seats would only measure the per-customer limits.
+    fn next_account(&self) -> Option<&ApiClient> {
+        if self.accounts.is_empty() {
+            return None;
+        }
+        let turn = self.next_account.fetch_add(1, Ordering::Relaxed);
+        Some(&self.accounts[turn % self.accounts.len()])
     }
 
     pub fn all_sold_out(&self) -> bool {
@@ -222,7 +238,10 @@ pub enum Behaviour {
     },
 }
 
-async fn act(shared: &Shared, client: &ApiClient, behaviour: Behaviour, rng: &mut Rng) -> Attempt {
+async fn act(shared: &Shared, behaviour: Behaviour, rng: &mut Rng) -> Attempt {
+    let Some(client) = shared.next_account() else {
+        return Attempt::Failed;
+    };
     match behaviour {
         Behaviour::Book => booking_attempt(shared, client, rng).await,
         Behaviour::Read => {
@@ -241,16 +260,14 @@ async fn act(shared: &Shared, client: &ApiClient, behaviour: Behaviour, rng: &mu
 }
 
 /// Every customer loops: act, then act again as soon as the answer is in.
-pub async fn closed_loop(shared: Arc<Shared>, clients: Vec<ApiClient>, behaviour: Behaviour) {
-    let tasks: Vec<_> = clients
-        .into_iter()
-        .enumerate()
-        .map(|(i, client)| {
+pub async fn closed_loop(shared: Arc<Shared>, users: usize, behaviour: Behaviour) {
+    let tasks: Vec<_> = (0..users)
+        .map(|i| {
             let shared = shared.clone();
             tokio::spawn(async move {
                 let mut rng = Rng::seeded(i as u64 + 1);
                 while !shared.over() {
-                    if act(&shared, &client, behaviour, &mut rng).await == Attempt::Failed
+                    if act(&shared, behaviour, &mut rng).await == Attempt::Failed
                         && behaviour == Behaviour::Book
                     {
                         // A failing system should not be hammered by a tight retry loop.
@@ -268,7 +285,6 @@ pub async fn closed_loop(shared: Arc<Shared>, clients: Vec<ApiClient>, behaviour
 /// `max_in_flight` are counted as dropped.
 pub async fn open_loop(
     shared: Arc<Shared>,
-    clients: Vec<ApiClient>,
     behaviour: Behaviour,
     rate: f64,
     max_in_flight: usize,
@@ -279,7 +295,7 @@ pub async fn open_loop(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut arrivals = 0usize;
     let mut tasks = Vec::new();
-    while !shared.over() && !clients.is_empty() {
+    while !shared.over() {
         // The tick's scheduled time, not when it was delivered: lateness counts as latency.
         let scheduled = ticker.tick().await;
         arrivals += 1;
@@ -287,13 +303,12 @@ pub async fn open_loop(
             shared.recorder.error("DROPPED_ARRIVAL");
             continue;
         }
-        let client = clients[arrivals % clients.len()].clone();
         let shared = shared.clone();
         let in_flight = in_flight.clone();
         in_flight.fetch_add(1, Ordering::Relaxed);
         tasks.push(tokio::spawn(async move {
             let mut rng = Rng::seeded(arrivals as u64);
-            act(&shared, &client, behaviour, &mut rng).await;
+            act(&shared, behaviour, &mut rng).await;
             shared
                 .recorder
                 .latency("arrivalToDone", scheduled.elapsed());

@@ -97,6 +97,18 @@ fn row_label(index: usize) -> String {
     }
 }
 
+/// Seats one account buys in a run, on average: half of the booking service's default
+/// `max_seats_per_customer_per_showtime` (10), so that taking accounts in turn never reaches it
+/// even when one showtime sells out and the others do not.
+const SEATS_PER_ACCOUNT: usize = 5;
+
+/// How many moviegoers' accounts a run with `users` virtual customers and `seats_total` seats
+/// needs: at least one per customer (so no account is in two bookings at once, which
+/// `max_pending_bookings` would refuse) and enough that none buys more than its share.
+pub fn accounts_needed(users: usize, seats_total: usize) -> usize {
+    users.max(seats_total.div_ceil(SEATS_PER_ACCOUNT))
+}
+
 /// Registers `count` customers (at most `concurrency` at a time: registration hashes a password
 /// on purpose slowly) and returns a client acting as each of them.
 pub async fn customers(
@@ -127,6 +139,14 @@ pub async fn customers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_customer_has_an_account_and_no_account_buys_more_than_its_share() {
+        assert_eq!(accounts_needed(8, 500), 100);
+        assert_eq!(accounts_needed(500, 2520), 504);
+        assert_eq!(accounts_needed(64, 10), 64);
+        assert_eq!(accounts_needed(1, 0), 1);
+    }
 
     #[test]
     fn layouts_have_the_asked_size_and_premium_at_the_back() {
