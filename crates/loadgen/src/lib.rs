@@ -139,9 +139,10 @@ pub async fn run(
     )
     .await?;
     let seats_total = showtimes.iter().map(|s| s.seats).sum();
+    let largest_showtime = showtimes.iter().map(|s| s.seats).max().unwrap_or(0);
     let accounts = setup::customers(
         api,
-        setup::accounts_needed(options.users, seats_total),
+        setup::accounts_needed(options.users, largest_showtime),
         8,
     )
     .await?;
