@@ -105,7 +105,15 @@ fn a_few_clients_sell_more_seats_than_the_per_customer_limit_allows_one_account(
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("single.json");
     let output = boxoffice()
-        .args(["bench", "single", "--users", "2", "--duration", "8", "--json"])
+        .args([
+            "bench",
+            "single",
+            "--users",
+            "2",
+            "--duration",
+            "8",
+            "--json",
+        ])
         .arg(&report)
         .output()
         .expect("run bench");

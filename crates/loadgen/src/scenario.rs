@@ -283,12 +283,7 @@ pub async fn closed_loop(shared: Arc<Shared>, users: usize, behaviour: Behaviour
 /// Customers arrive at `rate` per second whatever happens to earlier ones, so slow answers
 /// show up as latency instead of as fewer requests (no coordinated omission). Arrivals beyond
 /// `max_in_flight` are counted as dropped.
-pub async fn open_loop(
-    shared: Arc<Shared>,
-    behaviour: Behaviour,
-    rate: f64,
-    max_in_flight: usize,
-) {
+pub async fn open_loop(shared: Arc<Shared>, behaviour: Behaviour, rate: f64, max_in_flight: usize) {
     let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
     let in_flight = Arc::new(AtomicUsize::new(0));
     let mut ticker = tokio::time::interval(interval);
