@@ -5,10 +5,11 @@
 set -euo pipefail
 
 for service in users cinema payments booking notifications; do
-  password=$(tr -d '\n' <"/run/secrets/db-password-$service")
-  # psql variables (:'password') quote the value; it never appears in a command line.
+  # psql reads the password file itself (the backquoted \set), so the password is on no
+  # command line; :'password' quotes it as an SQL literal.
   psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
-    -v service="$service" -v password="$password" <<'SQL'
+    -v service="$service" -v pwfile="/run/secrets/db-password-$service" <<'SQL'
+\set password `cat :'pwfile'`
 create role :"service" login password :'password';
 create database :"service" owner :"service";
 -- Every role may connect to a new database by default: only its own service may here.
