@@ -358,7 +358,10 @@ mod tests {
             "jwks_url": "http://users:8101/.well-known/jwks.json",
         });
         let settings = Settings::load(None, &overrides).expect("settings");
-        assert_eq!(settings.jwks_url(), "http://users:8101/.well-known/jwks.json");
+        assert_eq!(
+            settings.jwks_url(),
+            "http://users:8101/.well-known/jwks.json"
+        );
         assert_eq!(
             settings.gateway.jwks_url,
             "http://users:8101/.well-known/jwks.json"

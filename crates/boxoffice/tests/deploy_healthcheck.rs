@@ -83,13 +83,13 @@ async fn healthcheck_fails_when_nothing_listens() {
 async fn healthcheck_gives_up_on_a_silent_listener_after_its_timeout() {
     let addr = listener(None).await;
     let started = Instant::now();
-    let output = probe(
-        format!("http://{addr}/healthz"),
-        &["--timeout-ms", "300"],
-    )
-    .await;
+    let output = probe(format!("http://{addr}/healthz"), &["--timeout-ms", "300"]).await;
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("did not answer"), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
