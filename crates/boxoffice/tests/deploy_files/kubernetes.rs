@@ -165,9 +165,8 @@ fn admitted(
             if !ports.is_none_or(|ports| ports.iter().any(|p| p["port"] == port)) {
                 continue;
             }
-            let Some(from) = rule["from"].as_array() else {
-                return None;
-            };
+            // A rule without `from` admits anyone.
+            let from = rule["from"].as_array()?;
             for peer in from {
                 assert!(
                     peer.as_object().is_some_and(|p| p.len() == 1)
