@@ -87,7 +87,7 @@ pub enum Command {
     /// Apply every service's database migrations and exit.
     Migrate,
     /// GET a health URL once; exit 0 on a 2xx answer, 1 otherwise (the container's probe:
-    /// the runtime image has no curl). Reads no settings and touches no file.
+    /// the runtime image has no curl). Creates no file, not even the data directory.
     Healthcheck {
         /// e.g. http://127.0.0.1:8101/readyz.
         #[arg(long, value_name = "URL", env = "BOXOFFICE_HEALTHCHECK_URL")]

@@ -13,7 +13,7 @@ pub enum HealthError {
     },
     #[error("{url} did not answer within {timeout:?}")]
     Timeout { url: String, timeout: Duration },
-    #[error("{url}: {source}")]
+    #[error("{url} is unreachable")]
     Unreachable {
         url: String,
         #[source]
