@@ -86,6 +86,16 @@ pub enum Command {
     Bench(BenchArgs),
     /// Apply every service's database migrations and exit.
     Migrate,
+    /// GET a health URL once; exit 0 on a 2xx answer, 1 otherwise (the container's probe:
+    /// the runtime image has no curl). Creates no file, not even the data directory.
+    Healthcheck {
+        /// e.g. http://127.0.0.1:8101/readyz.
+        #[arg(long, value_name = "URL", env = "BOXOFFICE_HEALTHCHECK_URL")]
+        url: String,
+        /// How long the whole request may take.
+        #[arg(long, value_name = "MS", default_value_t = 2000)]
+        timeout_ms: u64,
+    },
 }
 
 /// Flags every service subcommand has.

@@ -24,6 +24,10 @@ pub struct Settings {
     pub amqp_url: Option<String>,
     /// Redis for cluster-wide rate limits and notification claims; unset means in memory.
     pub redis_url: Option<String>,
+    /// The users service's JWKS as the other services reach it. Unset: derived from
+    /// `users.listen`, which only works when users runs on the same host (a container or pod
+    /// of its own must be named: `http://users:8101/.well-known/jwks.json`).
+    pub jwks_url: Option<String>,
 }
 
 /// The payments service takes its database URL beside its settings.
@@ -51,6 +55,7 @@ impl Default for Settings {
             notifications: boxoffice_notifications::Settings::default(),
             amqp_url: None,
             redis_url: None,
+            jwks_url: None,
         }
     }
 }
@@ -219,10 +224,13 @@ impl Settings {
 
     /// The JWKS of the users service, as other services reach it.
     pub fn jwks_url(&self) -> String {
-        format!(
-            "http://{}/.well-known/jwks.json",
-            loopback_for(self.users.listen)
-        )
+        match &self.jwks_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "http://{}/.well-known/jwks.json",
+                loopback_for(self.users.listen)
+            ),
+        }
     }
 
     pub fn verifier(&self) -> std::sync::Arc<boxoffice_auth::Verifier> {
@@ -341,6 +349,29 @@ mod tests {
         assert_eq!(settings.booking.cinema_token.expose(), cinema);
         assert_eq!(settings.cinema.service_token.expose(), cinema);
         std::fs::remove_dir_all(root).ok();
+    }
+
+    #[test]
+    fn every_service_verifies_tokens_against_the_configured_jwks_url() {
+        let overrides = serde_json::json!({
+            "users": { "listen": "0.0.0.0:8101" },
+            "jwks_url": "http://users:8101/.well-known/jwks.json",
+        });
+        let settings = Settings::load(None, &overrides).expect("settings");
+        assert_eq!(
+            settings.jwks_url(),
+            "http://users:8101/.well-known/jwks.json"
+        );
+        assert_eq!(
+            settings.gateway.jwks_url,
+            "http://users:8101/.well-known/jwks.json"
+        );
+
+        let local = Settings::load(None, &serde_json::json!({})).expect("settings");
+        assert_eq!(
+            local.jwks_url(),
+            "http://127.0.0.1:8101/.well-known/jwks.json"
+        );
     }
 
     #[test]

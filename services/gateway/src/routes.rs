@@ -115,28 +115,52 @@ const POSTER_UPLOAD: Route = Route {
     ..ADMIN
 };
 
+/// Every proxied path (axum patterns) and its route. The router is built from this table, and
+/// [`public_paths`] lists it for the deployment checks (the Kong configuration must route
+/// exactly these). axum picks the most specific match, so the notifications and poster-upload
+/// entries win over `/api/v1/admin/{*rest}` whatever their order.
+const PROXIED: &[(&str, Route)] = &[
+    ("/api/v1/auth/login", CREDENTIALS),
+    ("/api/v1/auth/register", CREDENTIALS),
+    ("/api/v1/auth/session/login", CREDENTIALS),
+    ("/api/v1/auth/session/register", CREDENTIALS),
+    ("/api/v1/auth/{*rest}", SESSION),
+    ("/.well-known/jwks.json", SESSION),
+    ("/api/v1/users", USERS),
+    ("/api/v1/users/{*rest}", USERS),
+    ("/graphql", GRAPHQL),
+    ("/api/v1/admin/notifications", NOTIFICATIONS),
+    ("/api/v1/admin/notifications/{*rest}", NOTIFICATIONS),
+    ("/api/v1/admin/movies/{id}/poster", POSTER_UPLOAD),
+    ("/api/v1/admin", ADMIN),
+    ("/api/v1/admin/{*rest}", ADMIN),
+];
+
+/// Poster images: read-only, so any other method gets 405 with `Allow: GET,HEAD` and never
+/// reaches cinema.
+const POSTERS_PATH: &str = "/api/v1/posters/{*rest}";
+
 pub fn router(gateway: AppState, web: Arc<Web>) -> Router {
-    Router::new()
-        .route("/api/v1/auth/login", to(CREDENTIALS))
-        .route("/api/v1/auth/register", to(CREDENTIALS))
-        .route("/api/v1/auth/session/login", to(CREDENTIALS))
-        .route("/api/v1/auth/session/register", to(CREDENTIALS))
-        .route("/api/v1/auth/{*rest}", to(SESSION))
-        .route("/.well-known/jwks.json", to(SESSION))
-        .route("/api/v1/users", to(USERS))
-        .route("/api/v1/users/{*rest}", to(USERS))
-        .route("/graphql", to(GRAPHQL))
-        // More specific than `/api/v1/admin/{*rest}`, so these win over it.
-        .route("/api/v1/admin/notifications", to(NOTIFICATIONS))
-        .route("/api/v1/admin/notifications/{*rest}", to(NOTIFICATIONS))
-        .route("/api/v1/admin/movies/{id}/poster", to(POSTER_UPLOAD))
-        .route("/api/v1/admin", to(ADMIN))
-        .route("/api/v1/admin/{*rest}", to(ADMIN))
-        // Read-only: any other method gets 405 with `Allow: GET,HEAD` and never reaches cinema.
-        .route("/api/v1/posters/{*rest}", get(posters))
+    PROXIED
+        .iter()
+        .fold(Router::new(), |router, (path, route)| {
+            router.route(path, to(*route))
+        })
+        .route(POSTERS_PATH, get(posters))
         .merge(crate::web::router(web))
         .fallback(|| async { Problem::not_found("Route") })
         .with_state(gateway)
+}
+
+/// Every path pattern (axum syntax) the public port serves besides `/healthz`, `/readyz` and
+/// `/metrics`: the proxied API, the poster images and the web pages. What a proxy in front of
+/// the gateway (Kong) must pass, and all it may pass.
+pub fn public_paths() -> impl Iterator<Item = &'static str> {
+    PROXIED
+        .iter()
+        .map(|(path, _)| *path)
+        .chain([POSTERS_PATH])
+        .chain(crate::web::PATHS)
 }
 
 /// Any method on the path, forwarded to the route's upstream.

@@ -128,11 +128,18 @@ impl Web {
     }
 }
 
+const INDEX_PATH: &str = "/";
+const ADMIN_PATH: &str = "/admin";
+const ASSETS_PATH: &str = "/assets/{*name}";
+
+/// The web pages' paths (axum patterns), for [`crate::routes::public_paths`].
+pub const PATHS: [&str; 3] = [INDEX_PATH, ADMIN_PATH, ASSETS_PATH];
+
 pub fn router<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
     Router::new()
-        .route("/", get(index))
-        .route("/admin", get(admin))
-        .route("/assets/{*name}", get(asset))
+        .route(INDEX_PATH, get(index))
+        .route(ADMIN_PATH, get(admin))
+        .route(ASSETS_PATH, get(asset))
         .with_state(web)
 }
 

@@ -1,6 +1,7 @@
 mod all;
 mod audit;
 mod bench;
+mod healthcheck;
 mod migrate;
 mod services;
 mod users;
@@ -17,6 +18,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         // Its embedded instance has a temporary data directory of its own
         // (`Settings::load_for_data_dir`); against a URL it only reads the stores.
         Command::Bench(_) => {}
+        // A probe creates no data directory: a container's root filesystem is read-only.
+        Command::Healthcheck { .. } => {}
         Command::All { .. }
         | Command::Cinema { .. }
         | Command::Payments { .. }
@@ -83,6 +86,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) => bench::run(settings, args).await,
         Command::Migrate => migrate::run(settings).await,
+        Command::Healthcheck { url, timeout_ms } => {
+            Ok(healthcheck::check(&url, std::time::Duration::from_millis(timeout_ms)).await?)
+        }
     }
 }
 
