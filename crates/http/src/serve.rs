@@ -121,7 +121,7 @@ async fn accept(
             },
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            metrics::counter!("http_connections_rejected_total", "listener" => listen_addr.clone())
+            metrics::counter!("boxoffice_http_connections_rejected_total", "listener" => listen_addr.clone())
                 .increment(1);
             if let Ok(turn) = rejecting.clone().try_acquire_owned() {
                 tokio::spawn(async move {
@@ -205,7 +205,7 @@ impl Connection {
                 }
                 why = &mut expired, if !closing => match why {
                     Expired::NoRequest => {
-                        metrics::counter!("http_connections_timed_out_total").increment(1);
+                        metrics::counter!("boxoffice_http_connections_timed_out_total").increment(1);
                         return;
                     }
                     Expired::Idle => {

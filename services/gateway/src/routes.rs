@@ -170,7 +170,7 @@ async fn handle(gateway: &Gateway, route: Route, request: Request) -> Response {
     };
     let mut response = match decision {
         Some(decision) if !decision.allowed => {
-            metrics::counter!("gateway_rate_limited_total").increment(1);
+            metrics::counter!("boxoffice_gateway_rate_limited_total").increment(1);
             rate_limited(route)
         }
         _ => proceed(gateway, route, request, &origin, identity)
