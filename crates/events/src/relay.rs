@@ -134,6 +134,10 @@ struct BacklogGauges {
 
 impl BacklogGauges {
     fn new(service: &'static str) -> Self {
+        // Registered at 0 with the gauges: a failure then shows as an increase.
+        metrics::counter!("boxoffice_outbox_relay_failures_total", "service" => service)
+            .increment(0);
+        metrics::counter!("boxoffice_outbox_published_total", "service" => service).increment(0);
         Self {
             service,
             rows: metrics::gauge!("boxoffice_outbox_backlog", "service" => service),

@@ -102,6 +102,9 @@ async fn accept(
     let listen_addr = listener
         .local_addr()
         .map_or_else(|_| "unknown".to_owned(), |a| a.to_string());
+    // Registered at 0, so that the first refusal shows as an increase.
+    metrics::counter!("boxoffice_http_connections_rejected_total", "listener" => listen_addr.clone())
+        .increment(0);
     // Every connection task holds a sender; when all are gone, every connection has ended.
     let (open_tx, mut open_rx) = mpsc::channel::<Infallible>(1);
     loop {

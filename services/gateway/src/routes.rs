@@ -116,6 +116,8 @@ const POSTER_UPLOAD: Route = Route {
 };
 
 pub fn router(gateway: AppState, web: Arc<Web>) -> Router {
+    // Registered at 0, so that the first limited request shows as an increase.
+    metrics::counter!("boxoffice_gateway_rate_limited_total").increment(0);
     Router::new()
         .route("/api/v1/auth/login", to(CREDENTIALS))
         .route("/api/v1/auth/register", to(CREDENTIALS))
