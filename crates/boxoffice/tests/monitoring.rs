@@ -324,7 +324,8 @@ async fn prometheus_scraping_boxoffice_all_finds_every_metric_the_dashboard_and_
             let series = prometheus
                 .api(&client, "/api/v1/series", &[("match[]", name.as_str())])
                 .await;
-            if !series.is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty())) {
+            let has_data = series.is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty()));
+            if !has_data {
                 missing.push(name.clone());
             }
         }
