@@ -106,6 +106,18 @@ impl Subscription {
     pub fn dead_letter_queue(&self) -> String {
         format!("{}.dlq", self.queue)
     }
+
+    /// Registers this queue's consumer counters at 0, so that "dead letters growing" can be
+    /// told apart from "never measured" and `increase()` sees the first dead letter.
+    pub(crate) fn register_metrics(&self) {
+        for name in [
+            "boxoffice_events_consumed_total",
+            "boxoffice_events_retried_total",
+            "boxoffice_events_dead_lettered_total",
+        ] {
+            metrics::counter!(name, "queue" => self.queue.clone()).increment(0);
+        }
+    }
 }
 
 /// What becomes of a message after one handling attempt.

@@ -126,6 +126,7 @@ impl EventBus for InProcessBus {
         handler: Arc<dyn EventHandler>,
         shutdown: CancellationToken,
     ) -> Result<ConsumerHandle, BusError> {
+        subscription.register_metrics();
         let (sender, receiver) = mpsc::unbounded_channel();
         let generation = uuid::Uuid::now_v7();
         self.inner
@@ -244,7 +245,7 @@ struct Context {
 
 async fn process(mut message: Message, context: Context) {
     let queue = context.subscription.queue.clone();
-    metrics::counter!("events_consumed_total", "queue" => queue.clone()).increment(1);
+    metrics::counter!("boxoffice_events_consumed_total", "queue" => queue.clone()).increment(1);
     let decision = match serde_json::from_slice::<EventEnvelope>(&message.payload) {
         Err(e) => Disposition::DeadLetter {
             reason: format!("malformed message: {e}"),
@@ -265,7 +266,8 @@ async fn process(mut message: Message, context: Context) {
         Disposition::Ack => settle(&mut message),
         Disposition::DeadLetter { reason } => {
             tracing::error!(queue = %queue, %reason, "event dead-lettered");
-            metrics::counter!("events_dead_lettered_total", "queue" => queue.clone()).increment(1);
+            metrics::counter!("boxoffice_events_dead_lettered_total", "queue" => queue.clone())
+                .increment(1);
             context
                 .inner
                 .dead_letters
@@ -281,7 +283,7 @@ async fn process(mut message: Message, context: Context) {
             settle(&mut message);
         }
         Disposition::Retry { attempt, delay } => {
-            metrics::counter!("events_retried_total", "queue" => queue).increment(1);
+            metrics::counter!("boxoffice_events_retried_total", "queue" => queue).increment(1);
             message.attempt = attempt;
             // Waits outside the consumer's concurrency limit, like a message in a retry queue.
             tokio::spawn(async move {

@@ -81,12 +81,14 @@ pub fn spawn_relay(
 ) -> RelayHandle {
     let task = tokio::spawn(async move {
         let mut failures: u32 = 0;
+        let mut backlog = BacklogGauges::new(service);
         loop {
+            backlog.measure_if_due(&database).await;
             let delay = match relay_once(&database, bus.as_ref(), settings.batch_size).await {
                 Ok(published) => {
                     failures = 0;
                     if published > 0 {
-                        metrics::counter!("outbox_published_total", "service" => service)
+                        metrics::counter!("boxoffice_outbox_published_total", "service" => service)
                             .increment(published as u64);
                     }
                     if published >= settings.batch_size as usize {
@@ -103,7 +105,7 @@ pub fn spawn_relay(
                         .min(settings.max_backoff);
                     tracing::warn!(service, %error, retry_in_ms = delay.as_millis() as u64,
                         "outbox relay could not publish; the events stay in the outbox");
-                    metrics::counter!("outbox_relay_failures_total", "service" => service)
+                    metrics::counter!("boxoffice_outbox_relay_failures_total", "service" => service)
                         .increment(1);
                     delay
                 }
@@ -115,6 +117,76 @@ pub fn spawn_relay(
         tracing::info!(service, "outbox relay stopped");
     });
     RelayHandle { task }
+}
+
+/// How often the relay counts its backlog: an extra query per poll would double the relay's
+/// load on an idle database for a figure nobody reads that often.
+const BACKLOG_EVERY: Duration = Duration::from_secs(1);
+
+/// `boxoffice_outbox_backlog{service}` (unpublished rows) and
+/// `boxoffice_outbox_lag_seconds{service}` (age of the oldest, 0 when there is none).
+struct BacklogGauges {
+    service: &'static str,
+    rows: metrics::Gauge,
+    lag: metrics::Gauge,
+    last: Option<std::time::Instant>,
+}
+
+impl BacklogGauges {
+    fn new(service: &'static str) -> Self {
+        // Registered at 0 with the gauges: a failure then shows as an increase.
+        metrics::counter!("boxoffice_outbox_relay_failures_total", "service" => service)
+            .increment(0);
+        metrics::counter!("boxoffice_outbox_published_total", "service" => service).increment(0);
+        Self {
+            service,
+            rows: metrics::gauge!("boxoffice_outbox_backlog", "service" => service),
+            lag: metrics::gauge!("boxoffice_outbox_lag_seconds", "service" => service),
+            last: None,
+        }
+    }
+
+    async fn measure_if_due(&mut self, database: &Database) {
+        if self.last.is_some_and(|at| at.elapsed() < BACKLOG_EVERY) {
+            return;
+        }
+        self.last = Some(std::time::Instant::now());
+        match backlog(database).await {
+            Ok((rows, oldest)) => {
+                self.rows.set(rows as f64);
+                let age = oldest.map_or(0.0, |at| {
+                    (Utc::now() - at).to_std().unwrap_or_default().as_secs_f64()
+                });
+                self.lag.set(age);
+            }
+            Err(error) => {
+                tracing::warn!(service = self.service, %error, "could not measure the outbox backlog");
+            }
+        }
+    }
+}
+
+/// Unpublished rows and when the oldest of them occurred (the partial index on
+/// `occurred_at WHERE published_at IS NULL` serves both).
+pub async fn backlog(
+    database: &Database,
+) -> Result<(i64, Option<chrono::DateTime<Utc>>), sqlx::Error> {
+    const SQL: &str = "SELECT COUNT(*), MIN(occurred_at) FROM outbox WHERE published_at IS NULL";
+    match database {
+        Database::Postgres(pool) => sqlx::query_as(SQL).fetch_one(pool).await,
+        Database::Sqlite(pool) => {
+            // SQLite gives MIN() of the text column back as text without a declared type.
+            let (rows, oldest): (i64, Option<String>) = sqlx::query_as(SQL).fetch_one(pool).await?;
+            let oldest = oldest
+                .and_then(|text| {
+                    chrono::DateTime::parse_from_rfc3339(&text)
+                        .or_else(|_| chrono::DateTime::parse_from_str(&text, "%F %T%.f%:z"))
+                        .ok()
+                })
+                .map(|at| at.with_timezone(&Utc));
+            Ok((rows, oldest))
+        }
+    }
 }
 
 /// Publishes one batch of unpublished rows; returns how many were published.

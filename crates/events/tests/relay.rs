@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use boxoffice_events::relay::{RelaySettings, spawn_relay};
+use boxoffice_events::relay::{RelaySettings, backlog, relay_once, spawn_relay};
 use boxoffice_events::testing::TestVhost;
 use boxoffice_events::{EventBus, EventEnvelope, InProcessBus, RabbitBus};
 use boxoffice_store::{Database, PoolSettings};
@@ -179,4 +179,31 @@ async fn the_relay_drains_a_sqlite_outbox_into_the_in_process_bus() {
     shutdown.cancel();
     relay.wait().await;
     consumer.wait().await;
+}
+
+/// What `boxoffice_outbox_backlog` and `boxoffice_outbox_lag_seconds` are read from, on both
+/// databases: the unpublished rows and the oldest one's time, none once they are published.
+#[tokio::test]
+async fn the_backlog_is_the_unpublished_rows_and_the_oldest_ones_time_on_both_databases() {
+    let urls = [
+        boxoffice_store::testing::fresh_sqlite_url(),
+        boxoffice_store::testing::fresh_postgres_url()
+            .await
+            .expect("db"),
+    ];
+    for url in urls {
+        let database = database(&url).await;
+        assert_eq!(backlog(&database).await.expect("backlog"), (0, None));
+        let events: Vec<_> = (0..3)
+            .map(|i| user_event(&format!("b{i}@example.com")))
+            .collect();
+        enqueue(&database, &events).await;
+        let (rows, oldest) = backlog(&database).await.expect("backlog");
+        assert_eq!(rows, 3, "{url}");
+        assert_eq!(oldest, Some(events[0].occurred_at), "{url}");
+
+        let bus = InProcessBus::new();
+        relay_once(&database, &bus, 10).await.expect("relayed");
+        assert_eq!(backlog(&database).await.expect("backlog"), (0, None));
+    }
 }

@@ -85,8 +85,9 @@ async fn observe(
         ("route", route),
         ("status", status.to_string()),
     ];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    metrics::counter!("boxoffice_http_requests_total", &labels).increment(1);
+    metrics::histogram!("boxoffice_http_request_duration_seconds", &labels)
+        .record(elapsed.as_secs_f64());
     response
 }
 

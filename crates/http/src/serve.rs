@@ -102,6 +102,9 @@ async fn accept(
     let listen_addr = listener
         .local_addr()
         .map_or_else(|_| "unknown".to_owned(), |a| a.to_string());
+    // Registered at 0, so that the first refusal shows as an increase.
+    metrics::counter!("boxoffice_http_connections_rejected_total", "listener" => listen_addr.clone())
+        .increment(0);
     // Every connection task holds a sender; when all are gone, every connection has ended.
     let (open_tx, mut open_rx) = mpsc::channel::<Infallible>(1);
     loop {
@@ -121,7 +124,7 @@ async fn accept(
             },
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            metrics::counter!("http_connections_rejected_total", "listener" => listen_addr.clone())
+            metrics::counter!("boxoffice_http_connections_rejected_total", "listener" => listen_addr.clone())
                 .increment(1);
             if let Ok(turn) = rejecting.clone().try_acquire_owned() {
                 tokio::spawn(async move {
@@ -205,7 +208,7 @@ impl Connection {
                 }
                 why = &mut expired, if !closing => match why {
                     Expired::NoRequest => {
-                        metrics::counter!("http_connections_timed_out_total").increment(1);
+                        metrics::counter!("boxoffice_http_connections_timed_out_total").increment(1);
                         return;
                     }
                     Expired::Idle => {

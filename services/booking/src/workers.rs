@@ -47,6 +47,15 @@ pub async fn recover_pass(saga: &Saga, stuck_after: Duration) -> usize {
     moved
 }
 
+/// Publishes `boxoffice_sagas_in_flight`. Every instance reports the same shared count, so
+/// dashboards take the max, not the sum.
+pub async fn measure_in_flight(saga: &Saga) {
+    match saga.store().in_flight_count().await {
+        Ok(count) => metrics::gauge!("boxoffice_sagas_in_flight").set(count as f64),
+        Err(e) => tracing::warn!(error = %e, "could not count the sagas in flight"),
+    }
+}
+
 /// One orphan-capture pass over closed bookings that tried to pay; returns how many
 /// captures it refunded.
 pub async fn capture_sweep_pass(saga: &Saga, settle_after: Duration) -> usize {
@@ -98,6 +107,7 @@ pub fn spawn(
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             loop {
+                measure_in_flight(&saga).await;
                 let moved = recover_pass(&saga, settings.stuck_after).await;
                 if moved > 0 {
                     tracing::info!(moved, "recovery resumed stuck bookings");

@@ -40,9 +40,13 @@ impl SeatEvents {
     }
 
     /// Called by writers after their transaction committed.
-    pub fn committed(&self, changes: Vec<SeatChange>) {
+    pub fn committed(&self, mut changes: Vec<SeatChange>) {
         if changes.is_empty() {
             return;
+        }
+        let now = unix_micros();
+        for change in &mut changes {
+            change.committed_us = now;
         }
         match &self.notifier {
             Some(notifier) => {
@@ -109,6 +113,23 @@ impl SeatEvents {
             Ok(changes) => self.deliver(changes),
             Err(e) => tracing::warn!(error = %e, "unreadable seat change notification"),
         }
+    }
+}
+
+/// Now in microseconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// Records, for a change a watcher is about to be sent, how long after its commit that is
+/// (`boxoffice_seatmap_push_lag_seconds`). Changes never stamped (0) are not measured; a clock
+/// behind the writer's (another instance) counts as no lag rather than a negative one.
+pub fn record_push_lag(lag: &metrics::Histogram, change: &SeatChange) {
+    if change.committed_us > 0 {
+        let micros = unix_micros().saturating_sub(change.committed_us).max(0);
+        lag.record(micros as f64 / 1_000_000.0);
     }
 }
 

@@ -141,6 +141,8 @@ const PROXIED: &[(&str, Route)] = &[
 const POSTERS_PATH: &str = "/api/v1/posters/{*rest}";
 
 pub fn router(gateway: AppState, web: Arc<Web>) -> Router {
+    // Registered at 0, so that the first limited request shows as an increase.
+    metrics::counter!("boxoffice_gateway_rate_limited_total").increment(0);
     PROXIED
         .iter()
         .fold(Router::new(), |router, (path, route)| {
@@ -194,7 +196,7 @@ async fn handle(gateway: &Gateway, route: Route, request: Request) -> Response {
     };
     let mut response = match decision {
         Some(decision) if !decision.allowed => {
-            metrics::counter!("gateway_rate_limited_total").increment(1);
+            metrics::counter!("boxoffice_gateway_rate_limited_total").increment(1);
             rate_limited(route)
         }
         _ => proceed(gateway, route, request, &origin, identity)

@@ -25,7 +25,7 @@ pub fn spawn(
         };
         let mut client = TokioIo::new(client);
         let mut upstream = TokioIo::new(upstream);
-        let open = metrics::gauge!("gateway_open_tunnels", "upstream" => upstream_name);
+        let open = metrics::gauge!("boxoffice_gateway_open_tunnels", "upstream" => upstream_name);
         open.increment(1.0);
         // Tunnels outlive the request, so the server's graceful shutdown does not wait for
         // them: they are closed when the gateway shuts down.

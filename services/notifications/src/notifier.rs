@@ -125,7 +125,7 @@ impl Notifier {
         if let Some(store) = &self.idempotency {
             match store.claim(&key, &token, self.claim_ttl).await {
                 Ok(Claim::Done) => {
-                    count("notifications_duplicates_skipped_total", channel);
+                    count("boxoffice_notifications_duplicates_skipped_total", channel);
                     return Ok(());
                 }
                 Ok(Claim::HeldByOther) => {
@@ -135,7 +135,7 @@ impl Notifier {
                         .await
                         .map_err(transient)?
                     {
-                        count("notifications_duplicates_skipped_total", channel);
+                        count("boxoffice_notifications_duplicates_skipped_total", channel);
                         Ok(())
                     } else {
                         Err(HandleError::Busy(format!(
@@ -147,7 +147,10 @@ impl Notifier {
                 Err(error) => {
                     // The log still guarantees exactly once; only slower.
                     tracing::warn!(%error, "idempotency store unavailable; relying on the notification log");
-                    count("notifications_idempotency_unavailable_total", channel);
+                    count(
+                        "boxoffice_notifications_idempotency_unavailable_total",
+                        channel,
+                    );
                 }
             }
         }
@@ -189,7 +192,7 @@ impl Notifier {
             .map_err(transient)?
         {
             Begin::AlreadySent => {
-                count("notifications_duplicates_skipped_total", channel);
+                count("boxoffice_notifications_duplicates_skipped_total", channel);
                 return Ok(());
             }
             Begin::InProgress => {
@@ -209,7 +212,7 @@ impl Notifier {
             return Err(failure);
         }
         self.record_sent(event, channel).await?;
-        count("notifications_sent_total", channel);
+        count("boxoffice_notifications_sent_total", channel);
         Ok(())
     }
 

@@ -153,7 +153,7 @@ pub async fn start(
 
     let recover_after = Duration::from_millis(settings.recover_after_ms);
     let settled = payments.recover(recover_after).await?;
-    metrics::counter!("payments_recovered_total").increment(settled as u64);
+    metrics::counter!("boxoffice_payments_recovered_total").increment(settled as u64);
     tracing::info!(settled, "startup recovery done");
 
     let addr = settings.listen.clone();
@@ -220,7 +220,7 @@ async fn background(payments: Arc<Payments>, settings: Settings, shutdown: Cance
         match payments.recover(recover_after).await {
             Ok(0) => {}
             Ok(settled) => {
-                metrics::counter!("payments_recovered_total").increment(settled as u64);
+                metrics::counter!("boxoffice_payments_recovered_total").increment(settled as u64);
                 tracing::info!(settled, "recovery pass settled unfinished work");
             }
             Err(e) => tracing::warn!(error = %e, "recovery pass failed; will retry"),

@@ -443,6 +443,12 @@ impl Cluster {
         }
     }
 
+    /// What each service of process `name` ("all" when embedded) announced in its
+    /// `service ready` log line, by service: its listener addresses.
+    pub fn ready(&self, name: &str) -> &Value {
+        &self.processes[name].ready
+    }
+
     pub fn api(&self) -> ApiClient {
         ApiClient::new(&self.gateway_url)
     }

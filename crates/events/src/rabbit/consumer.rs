@@ -36,6 +36,7 @@ pub(crate) async fn run(
     handler: Arc<dyn EventHandler>,
     shutdown: CancellationToken,
 ) {
+    subscription.register_metrics();
     let mut failures: u32 = 0;
     while !shutdown.is_cancelled() {
         match session(&bus, &subscription, &handler, &shutdown, &mut failures).await {
@@ -47,7 +48,7 @@ pub(crate) async fn run(
                     .min(RECONNECT_MAX);
                 tracing::warn!(queue = %subscription.queue, %error, retry_in_ms = delay.as_millis() as u64,
                     "event consumer lost its connection; reconnecting");
-                metrics::counter!("events_consumer_reconnects_total", "queue" => subscription.queue.clone())
+                metrics::counter!("boxoffice_events_consumer_reconnects_total", "queue" => subscription.queue.clone())
                     .increment(1);
                 if !sleep_or_shutdown(delay, &shutdown).await {
                     break;
@@ -196,7 +197,7 @@ async fn process(
     handler: Arc<dyn EventHandler>,
 ) {
     let queue = subscription.queue.clone();
-    metrics::counter!("events_consumed_total", "queue" => queue.clone()).increment(1);
+    metrics::counter!("boxoffice_events_consumed_total", "queue" => queue.clone()).increment(1);
     let headers = delivery.properties.headers().as_ref();
     let attempt = headers::get_u32(headers, ATTEMPT_HEADER)
         .unwrap_or(1)
@@ -264,7 +265,7 @@ async fn settle(
                 headers,
             )
             .await?;
-            metrics::counter!("events_retried_total", "queue" => queue).increment(1);
+            metrics::counter!("boxoffice_events_retried_total", "queue" => queue).increment(1);
         }
         Disposition::DeadLetter { reason } => {
             tracing::error!(queue = %queue, %reason, attempt, "event dead-lettered");
@@ -283,7 +284,8 @@ async fn settle(
                 headers,
             )
             .await?;
-            metrics::counter!("events_dead_lettered_total", "queue" => queue).increment(1);
+            metrics::counter!("boxoffice_events_dead_lettered_total", "queue" => queue)
+                .increment(1);
         }
     }
     delivery.acker.ack(BasicAckOptions::default()).await?;

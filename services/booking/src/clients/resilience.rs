@@ -39,15 +39,22 @@ pub struct Breaker {
     threshold: u32,
     cooldown: Duration,
     state: Mutex<BreakerState>,
+    /// `boxoffice_circuit_breaker_open{breaker}`: 1 from the moment it opens until a call
+    /// succeeds again (so a half-open breaker that has not proved itself still reads 1).
+    open_gauge: metrics::Gauge,
 }
 
 impl Breaker {
     pub fn new(name: &'static str, threshold: u32, cooldown: Duration) -> Self {
+        // Registered (at 0) now, so a dashboard and an alert see every breaker before it trips.
+        let open_gauge = metrics::gauge!("boxoffice_circuit_breaker_open", "breaker" => name);
+        open_gauge.set(0.0);
         Self {
             name,
             threshold: threshold.max(1),
             cooldown,
             state: Mutex::new(BreakerState::default()),
+            open_gauge,
         }
     }
 
@@ -63,6 +70,10 @@ impl Breaker {
     fn record(&self, healthy: bool) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if healthy {
+            if state.open_until.is_some() {
+                tracing::info!(dependency = self.name, "circuit breaker closed");
+                self.open_gauge.set(0.0);
+            }
             *state = BreakerState::default();
             return;
         }
@@ -70,6 +81,7 @@ impl Breaker {
         if state.consecutive_failures >= self.threshold {
             if state.open_until.is_none() {
                 tracing::warn!(dependency = self.name, "circuit breaker opened");
+                self.open_gauge.set(1.0);
             }
             state.open_until = Some(Instant::now() + self.cooldown);
         }

@@ -56,6 +56,12 @@ fn closing_event(b: &Booking, status: BookingStatus) -> Result<Option<EventEnvel
     }))
 }
 
+/// `boxoffice_bookings_total{outcome}`: a booking counted once per status it came to rest in,
+/// after the write committed (a CONFIRMED booking later refunded counts under both).
+fn count_outcome(status: BookingStatus) {
+    metrics::counter!("boxoffice_bookings_total", "outcome" => status.as_str()).increment(1);
+}
+
 impl Saga {
     /// Ends the booking in `status` (CANCELLED, EXPIRED, REFUNDED or FAILED) with its event.
     pub(crate) async fn close(
@@ -77,7 +83,9 @@ impl Saga {
             event: event.as_ref(),
             ..Change::default()
         };
-        self.save(b, lease, change).await
+        self.save(b, lease, change).await?;
+        count_outcome(status);
+        Ok(())
     }
 
     /// CONFIRMED: one ticket per seat and `booking.confirmed`, all in one transaction, so
@@ -129,6 +137,8 @@ impl Saga {
             event: Some(&event),
             ..Change::default()
         };
-        self.save(b, lease, change).await
+        self.save(b, lease, change).await?;
+        count_outcome(BookingStatus::Confirmed);
+        Ok(())
     }
 }

@@ -265,6 +265,9 @@ pub trait BookingStore: CheckInStore {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<Uuid>, StoreError>;
+    /// How many bookings are between two saga steps right now (an outbound call running or
+    /// interrupted), across every instance.
+    async fn in_flight_count(&self) -> Result<i64, StoreError>;
     /// PENDING bookings whose hold ran out before `before`.
     async fn expired(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<Uuid>, StoreError>;
     /// The booking's saga log, oldest first.

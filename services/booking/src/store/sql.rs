@@ -433,6 +433,15 @@ macro_rules! booking_store_impl {
                 Ok(rows.into_iter().map(|(id,)| id).collect())
             }
 
+            async fn in_flight_count(&self) -> Result<i64, crate::store::StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM bookings WHERE step IN {}",
+                    crate::store::sql::IN_FLIGHT
+                ));
+                let (count,): (i64,) = sqlx::query_as(sql).fetch_one(&self.pool).await?;
+                Ok(count)
+            }
+
             async fn expired(
                 &self,
                 before: chrono::DateTime<chrono::Utc>,

@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use crate::domain::{HoldLimits, HoldRequest, parse_id};
 use crate::fanout::SeatEvents;
-use crate::store::SharedStore;
+use crate::store::{SharedStore, StoreError};
 
 pub struct InventoryApi {
     store: SharedStore,
@@ -39,6 +39,11 @@ impl InventoryApi {
     }
 }
 
+/// `boxoffice_holds_total{outcome}`: every hold attempt once, by how it ended.
+fn count_hold(outcome: &'static str) {
+    metrics::counter!("boxoffice_holds_total", "outcome" => outcome).increment(1);
+}
+
 type ChangeStream = Pin<Box<dyn Stream<Item = Result<pb::SeatChange, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -61,14 +66,29 @@ impl SeatInventory for InventoryApi {
         request: Request<pb::HoldSeatsRequest>,
     ) -> Result<Response<pb::Hold>, Status> {
         let r = request.get_ref();
-        let hold = HoldRequest::parse(
+        let hold = match HoldRequest::parse(
             &r.showtime_id,
             &r.hold_id,
             &r.seat_ids,
             r.ttl_seconds,
             self.limits,
-        )?;
-        let (record, changes) = self.store.hold(&hold, chrono::Utc::now()).await?;
+        ) {
+            Ok(hold) => hold,
+            Err(e) => {
+                count_hold("invalid");
+                return Err(e.into());
+            }
+        };
+        let result = self.store.hold(&hold, chrono::Utc::now()).await;
+        count_hold(match &result {
+            Ok(_) => "held",
+            Err(StoreError::SeatsUnavailable(_)) => "seats_unavailable",
+            Err(StoreError::HoldIdReused | StoreError::Invalid(_) | StoreError::NotFound(_)) => {
+                "invalid"
+            }
+            Err(_) => "error",
+        });
+        let (record, changes) = result?;
         self.events.committed(changes);
         Ok(Response::new(convert::hold(record)))
     }
@@ -116,18 +136,24 @@ impl SeatInventory for InventoryApi {
         if self.store.get_showtimes(&[showtime_id]).await?.is_empty() {
             return Err(Status::not_found("showtime not found"));
         }
+        // One handle per stream, so that recording a change is no registry lookup.
+        let lag = metrics::histogram!("boxoffice_seatmap_push_lag_seconds");
         let stream = BroadcastStream::new(receiver)
-            .filter_map(move |item| async move {
-                match item {
-                    Ok(change) if change.showtime_id == showtime_id => {
-                        Some(Ok(convert::change(change)))
+            .filter_map(move |item| {
+                let lag = lag.clone();
+                async move {
+                    match item {
+                        Ok(change) if change.showtime_id == showtime_id => {
+                            crate::fanout::record_push_lag(&lag, &change);
+                            Some(Ok(convert::change(change)))
+                        }
+                        Ok(_) => None,
+                        // A watcher this far behind has a stale map: end its stream (tonic ends a
+                        // stream at its first error) with a status that says to refetch and rewatch.
+                        Err(BroadcastStreamRecvError::Lagged(n)) => Some(Err(Status::aborted(
+                            format!("fell behind by {n} changes: refetch the seat map"),
+                        ))),
                     }
-                    Ok(_) => None,
-                    // A watcher this far behind has a stale map: end its stream (tonic ends a
-                    // stream at its first error) with a status that says to refetch and rewatch.
-                    Err(BroadcastStreamRecvError::Lagged(n)) => Some(Err(Status::aborted(
-                        format!("fell behind by {n} changes: refetch the seat map"),
-                    ))),
                 }
             })
             .take_until(self.shutdown.clone().cancelled_owned());

@@ -127,7 +127,7 @@ macro_rules! inventory_sql {
 
         fn changes(showtime_id: Uuid, mut changed: Vec<(String, i64)>, status: SeatStatus) -> Vec<SeatChange> {
             changed.sort_by_cached_key(|(seat_id, _)| seat_id.parse::<crate::domain::SeatId>().ok());
-            changed.into_iter().map(|(seat_id, version)| SeatChange { showtime_id, seat_id, status, version }).collect()
+            changed.into_iter().map(|(seat_id, version)| SeatChange { showtime_id, seat_id, status, version, committed_us: 0 }).collect()
         }
 
         async fn set_hold_state(tx: &mut Tx, hold_id: Uuid, state: HoldState, now: DateTime<Utc>) -> StoreResult<()> {

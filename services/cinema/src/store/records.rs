@@ -102,6 +102,11 @@ pub struct SeatChange {
     pub seat_id: String,
     pub status: SeatStatus,
     pub version: i64,
+    /// When the writer's transaction committed, in microseconds since the Unix epoch (0 until
+    /// `SeatEvents::committed` stamps it): what the seat-map push lag is measured from, also
+    /// on another instance that heard the change over NOTIFY.
+    #[serde(default)]
+    pub committed_us: i64,
 }
 
 /// One showtime's seat counts, aggregated by the store, with what the report names it by.

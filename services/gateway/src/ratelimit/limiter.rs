@@ -75,7 +75,7 @@ impl Limiter {
                 if until.is_none() {
                     tracing::warn!(%error, "redis rate limiter failing: using the in-memory limiter (fail open)");
                 }
-                metrics::counter!("gateway_rate_limit_redis_failures_total").increment(1);
+                metrics::counter!("boxoffice_gateway_rate_limit_redis_failures_total").increment(1);
                 *until = Some(Instant::now() + REDIS_RETRY_AFTER);
             }
             None => {

@@ -233,7 +233,8 @@ impl Payments {
         let stored = self.store.finish_payment(&finish).await?;
         if stored == finish.response {
             // Ours, not a finish that another request or the recovery pass got to first.
-            metrics::counter!("payments_finished_total", "status" => status.as_str()).increment(1);
+            metrics::counter!("boxoffice_payments_finished_total", "status" => status.as_str())
+                .increment(1);
         }
         tracing::info!(payment_id = %payment.id, status = status.as_str(), decline_code = decline_code.map(|c| c.as_str()), "payment finished");
         Ok(stored)
@@ -312,7 +313,8 @@ impl Payments {
         };
         let stored = self.store.finish_refund(&finish).await?;
         if stored == finish.response {
-            metrics::counter!("refunds_finished_total", "status" => status.as_str()).increment(1);
+            metrics::counter!("boxoffice_refunds_finished_total", "status" => status.as_str())
+                .increment(1);
         }
         tracing::info!(refund_id = %refund.id, status = status.as_str(), amount = refund.amount, "refund finished");
         Ok(stored)
