@@ -134,6 +134,7 @@ pub fn router(gateway: AppState, web: Arc<Web>) -> Router {
         .route("/api/v1/admin/{*rest}", to(ADMIN))
         // Read-only: any other method gets 405 with `Allow: GET,HEAD` and never reaches cinema.
         .route("/api/v1/posters/{*rest}", get(posters))
+        .merge(crate::api_docs::router())
         .merge(crate::web::router(web))
         .fallback(|| async { Problem::not_found("Route") })
         .with_state(gateway)
