@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Property-based tests of the REST API against its own document: starts `boxoffice all --demo`
 # on free ports in a fresh data directory, signs in as the demo admin, and runs schemathesis
-# (`st`, PyPI `schemathesis`, 4.x) with docs/api/openapi.json against the gateway. Fails on any
+# (`st`, PyPI `schemathesis`, 4.x) with docs/api/openapi.json, after validating the document with
+# `openapi-spec-validator` (PyPI), against the gateway. Fails on any
 # 5xx and on any answer the document does not allow (status, content type, body, headers).
 # Also fails when the gateway serves a different document than the committed one. Usage:
 #   scripts/schemathesis.sh [extra `st run` flags]
@@ -15,10 +16,14 @@ EXAMPLES=${EXAMPLES:-25}
 SEED=${SEED:-1}
 DOC=docs/api/openapi.json
 
-if ! command -v st >/dev/null 2>&1; then
-  echo "schemathesis.sh: 'st' not found on PATH; install it with: pip install schemathesis" >&2
-  exit 1
-fi
+for tool in st:schemathesis openapi-spec-validator:openapi-spec-validator; do
+  if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
+    echo "schemathesis.sh: '${tool%%:*}' not found on PATH; install it with: pip install ${tool#*:}" >&2
+    exit 1
+  fi
+done
+# The document is valid OpenAPI 3.1 before anything is tested against it.
+openapi-spec-validator "$DOC"
 if [ ! -x "$BIN" ]; then
   echo "schemathesis.sh: $BIN not found; build it with: cargo build -p boxoffice" >&2
   exit 1

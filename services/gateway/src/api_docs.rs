@@ -68,7 +68,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     add_security_schemes(&mut doc);
     for (path, item) in doc.paths.paths.iter_mut() {
         let rule = Rule::of(path);
-        for operation in operations(item) {
+        for (method, operation) in operations(item) {
+            // The handlers' names repeat across modules (`list`, `refresh`): ids must be unique.
+            operation.operation_id = Some(operation_id(method, path));
             rule.apply(operation);
             gateway_answers(operation);
         }
@@ -100,16 +102,27 @@ fn add_security_schemes(doc: &mut utoipa::openapi::OpenApi) {
     );
 }
 
-fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = (&'static str, &mut Operation)> {
     [
-        item.get.as_mut(),
-        item.put.as_mut(),
-        item.post.as_mut(),
-        item.delete.as_mut(),
-        item.patch.as_mut(),
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("patch", item.patch.as_mut()),
     ]
     .into_iter()
-    .flatten()
+    .filter_map(|(method, operation)| operation.map(|operation| (method, operation)))
+}
+
+/// `get /api/v1/admin/cinemas/{id}` → `get_admin_cinemas_id`.
+fn operation_id(method: &str, path: &str) -> String {
+    let words = path
+        .trim_start_matches("/api/v1")
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty());
+    std::iter::once(method).chain(words).collect::<Vec<_>>().join("_")
 }
 
 /// The gateway's token rule for a path, mirroring its route table (`routes.rs`).

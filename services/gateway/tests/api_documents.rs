@@ -87,7 +87,14 @@ fn the_document_is_openapi_3_1_and_covers_the_public_rest_routes() {
     ] {
         assert!(has(method, path), "{method} {path} is not documented");
     }
-    assert_eq!(ops.len(), 36, "operations: {:?}", ops.iter().map(|(m, p, _)| format!("{m} {p}")).collect::<Vec<_>>());
+    let mut ids: Vec<&str> = ops
+        .iter()
+        .map(|(_, _, op)| op["operationId"].as_str().expect("operationId"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), ops.len(), "operation ids are unique");
+    assert_eq!(ops.len(), 37, "operations: {:?}", ops.iter().map(|(m, p, _)| format!("{m} {p}")).collect::<Vec<_>>());
 }
 
 #[test]
