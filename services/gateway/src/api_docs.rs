@@ -185,14 +185,18 @@ impl Rule {
     }
 }
 
-/// What the gateway itself may answer on any route: a refused rate limit, an oversized or
-/// unreadable body, an upstream that is down or too slow.
+/// What the gateway (or the services' shared JSON extractor) may answer on any route: a
+/// refused rate limit, an oversized, unreadable or ill-fitting body, an upstream that is down
+/// or too slow.
 fn gateway_answers(operation: &mut Operation) {
     if operation.request_body.is_some() {
+        respond(operation, "400", "`malformed_body`: the body is not valid JSON");
+        // Any JSON body that does not fit its type (a member missing, unknown or mistyped) is
+        // refused by the services' shared JSON extractor before the handler runs.
         respond(
             operation,
-            "400",
-            "`malformed_body`: the body is not valid JSON of this shape",
+            "422",
+            "`validation_failed`: the JSON does not fit the schema",
         );
         respond(operation, "413", "`body_too_large`");
         respond(
