@@ -48,7 +48,11 @@ fn event_types() -> BTreeSet<String> {
 
 fn as_set(values: &[String], what: &str) -> BTreeSet<String> {
     let set: BTreeSet<String> = values.iter().cloned().collect();
-    assert_eq!(set.len(), values.len(), "a {what} is listed twice: {values:?}");
+    assert_eq!(
+        set.len(),
+        values.len(),
+        "a {what} is listed twice: {values:?}"
+    );
     set
 }
 

@@ -191,10 +191,9 @@ impl IntoResponse for Problem {
         body.extend(self.extensions);
         let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
         let mut response = (self.status, bytes).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(PROBLEM_JSON),
-        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         response
     }
 }

@@ -122,7 +122,10 @@ fn operation_id(method: &str, path: &str) -> String {
         .trim_start_matches("/api/v1")
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|word| !word.is_empty());
-    std::iter::once(method).chain(words).collect::<Vec<_>>().join("_")
+    std::iter::once(method)
+        .chain(words)
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 /// The gateway's token rule for a path, mirroring its route table (`routes.rs`).
@@ -190,7 +193,11 @@ impl Rule {
 /// or too slow.
 fn gateway_answers(operation: &mut Operation) {
     if operation.request_body.is_some() {
-        respond(operation, "400", "`malformed_body`: the body is not valid JSON");
+        respond(
+            operation,
+            "400",
+            "`malformed_body`: the body is not valid JSON",
+        );
         // Any JSON body that does not fit its type (a member missing, unknown or mistyped) is
         // refused by the services' shared JSON extractor before the handler runs.
         respond(

@@ -78,7 +78,10 @@ fn the_document_is_openapi_3_1_and_covers_the_public_rest_routes() {
         ("get", "/.well-known/jwks.json"),
         ("get", "/api/v1/users/me"),
         ("get", "/api/v1/admin/cinemas"),
-        ("delete", "/api/v1/admin/cinemas/{id}/auditoriums/{auditorium_id}"),
+        (
+            "delete",
+            "/api/v1/admin/cinemas/{id}/auditoriums/{auditorium_id}",
+        ),
         ("put", "/api/v1/admin/movies/{id}/poster"),
         ("post", "/api/v1/admin/showtimes/series"),
         ("get", "/api/v1/admin/sales"),
@@ -94,7 +97,14 @@ fn the_document_is_openapi_3_1_and_covers_the_public_rest_routes() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), ops.len(), "operation ids are unique");
-    assert_eq!(ops.len(), 37, "operations: {:?}", ops.iter().map(|(m, p, _)| format!("{m} {p}")).collect::<Vec<_>>());
+    assert_eq!(
+        ops.len(),
+        37,
+        "operations: {:?}",
+        ops.iter()
+            .map(|(m, p, _)| format!("{m} {p}"))
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -103,7 +113,10 @@ fn every_operation_documents_the_gateway_answers_and_the_back_office_needs_a_tok
     for (method, path, op) in operations(&doc) {
         let responses = op["responses"].as_object().expect("responses");
         for status in ["429", "503", "504"] {
-            assert!(responses.contains_key(status), "{method} {path}: no {status}");
+            assert!(
+                responses.contains_key(status),
+                "{method} {path}: no {status}"
+            );
         }
         for (status, response) in responses {
             if status.starts_with('4') || status.starts_with('5') {
@@ -115,7 +128,11 @@ fn every_operation_documents_the_gateway_answers_and_the_back_office_needs_a_tok
             }
         }
         if path.starts_with("/api/v1/admin") || path == "/api/v1/users/me" {
-            assert_eq!(op["security"][0]["bearer"], Value::Array(vec![]), "{method} {path}");
+            assert_eq!(
+                op["security"][0]["bearer"],
+                Value::Array(vec![]),
+                "{method} {path}"
+            );
             assert!(responses.contains_key("401"), "{method} {path}: no 401");
         }
         if path.starts_with("/api/v1/admin") {
@@ -163,14 +180,25 @@ async fn api_docs_serves_swagger_ui_and_its_assets_from_the_binary_under_a_stric
     );
 
     let mut assets: Vec<&str> = references(&html, "src");
-    assets.extend(references(&html, "href").into_iter().filter(|h| h.ends_with(".css")));
-    assert!(assets.iter().any(|a| a.ends_with("swagger-initializer.js")), "{assets:?}");
+    assets.extend(
+        references(&html, "href")
+            .into_iter()
+            .filter(|h| h.ends_with(".css")),
+    );
+    assert!(
+        assets.iter().any(|a| a.ends_with("swagger-initializer.js")),
+        "{assets:?}"
+    );
     assert!(assets.len() >= 4, "{assets:?}");
     for asset in assets {
         assert!(!asset.contains("//"), "{asset} is not served from here");
-        let response = send(gateway.get(&format!("/api/docs/{}", asset.trim_start_matches("./")))).await;
+        let response =
+            send(gateway.get(&format!("/api/docs/{}", asset.trim_start_matches("./")))).await;
         assert_eq!(response.status(), 200, "{asset}");
-        assert!(response.headers().contains_key("content-security-policy"), "{asset}");
+        assert!(
+            response.headers().contains_key("content-security-policy"),
+            "{asset}"
+        );
         let body = response.text().await.expect("asset");
         assert!(!body.is_empty(), "{asset}");
         if asset.ends_with("swagger-initializer.js") {

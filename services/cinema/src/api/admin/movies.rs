@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use boxoffice_http::{PROBLEM_JSON, ProblemDocument, ApiJson, Problem};
+use boxoffice_http::{ApiJson, PROBLEM_JSON, Problem, ProblemDocument};
 
 use super::{AdminState, path_id};
 use crate::domain::MovieInput;

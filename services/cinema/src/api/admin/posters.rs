@@ -6,7 +6,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::put;
-use boxoffice_http::{PROBLEM_JSON, ProblemDocument, ApiJson, Problem, ProblemCode};
+use boxoffice_http::{ApiJson, PROBLEM_JSON, Problem, ProblemCode, ProblemDocument};
 
 use super::{AdminState, path_id};
 use crate::domain::{MAX_POSTER_BYTES, PosterType, poster_etag};

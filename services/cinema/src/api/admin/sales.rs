@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
-use boxoffice_http::{PROBLEM_JSON, ProblemDocument, ApiJson, Problem, ProblemCode};
+use boxoffice_http::{ApiJson, PROBLEM_JSON, Problem, ProblemCode, ProblemDocument};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

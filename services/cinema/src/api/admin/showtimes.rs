@@ -5,7 +5,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use boxoffice_http::{PROBLEM_JSON, ProblemDocument, ApiJson, Problem};
+use boxoffice_http::{ApiJson, PROBLEM_JSON, Problem, ProblemDocument};
 use serde::Deserialize;
 
 use super::{AdminState, cinema_day, path_id, query_id};
