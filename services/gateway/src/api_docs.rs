@@ -22,9 +22,11 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
 pub const VIEWER_PATH: &str = "/api/docs";
 
 /// Swagger UI needs no more than the shop: its own scripts and styles, `data:` images (its
-/// icons) and fetches of the document and of the API it tries out. Nothing inline, nothing
-/// from another origin.
-pub const VIEWER_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+/// icons) and fetches of the document and of the API it tries out; nothing from another
+/// origin. The one inline style is the `<style>` element the vendored bundle injects, allowed
+/// by its hash alone (headless Chromium reported it; a new Swagger UI version may change it).
+pub const VIEWER_CSP: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; \
      img-src 'self' data:; connect-src 'self'; font-src 'self' data:; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'";
 
