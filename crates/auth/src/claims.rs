@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 /// What a user may do. Admins run the catalog; staff work the door and the box-office desk
 /// (look bookings up, check in: no catalog edits, no refunds); customers book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Customer,

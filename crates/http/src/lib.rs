@@ -14,7 +14,7 @@ pub use credential::{CredentialError, ServiceCredential, TokenSetting, require_c
 pub use health::{MetricsAccess, Readiness, health_router, health_router_with};
 pub use json::ApiJson;
 pub use layers::{DEFAULT_BODY_LIMIT, REQUEST_ID_HEADER, with_standard_layers};
-pub use problem::{Problem, ProblemCode};
+pub use problem::{PROBLEM_JSON, Problem, ProblemCode, ProblemDocument};
 pub use serve::{serve, shutdown_signal};
 pub use server_settings::ServerSettings;
 pub use tokio_util::sync::CancellationToken;

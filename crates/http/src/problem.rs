@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 /// Stable, machine-readable error codes. Clients switch on `code`; the HTTP status of each code
 /// is fixed here and nowhere else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemCode {
     MalformedBody,
@@ -65,6 +65,30 @@ impl ProblemCode {
             .unwrap_or_default()
     }
 }
+
+/// The body of every REST error (`application/problem+json`), as the API document describes
+/// it; [`Problem`] renders exactly these members, plus any extension members.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Problem)]
+#[allow(dead_code)] // Only its schema is used.
+pub struct ProblemDocument {
+    /// `urn:boxoffice:problem:<code>`.
+    #[schema(example = "urn:boxoffice:problem:not_found")]
+    r#type: String,
+    /// A short summary, the same for every occurrence of the code.
+    title: String,
+    /// The HTTP status, repeated.
+    #[schema(minimum = 400, maximum = 599)]
+    status: u16,
+    /// What went wrong this time, safe to show.
+    #[schema(nullable = false)]
+    detail: Option<String>,
+    /// The code clients switch on.
+    code: ProblemCode,
+}
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem+json error response.
 #[derive(Debug, Clone)]
@@ -167,10 +191,9 @@ impl IntoResponse for Problem {
         body.extend(self.extensions);
         let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
         let mut response = (self.status, bytes).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         response
     }
 }

@@ -16,6 +16,7 @@ use boxoffice_http::{
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub mod api_docs;
 pub mod cors;
 pub mod error;
 pub mod headers;

@@ -149,6 +149,7 @@ pub fn router(gateway: AppState, web: Arc<Web>) -> Router {
             router.route(path, to(*route))
         })
         .route(POSTERS_PATH, get(posters))
+        .merge(crate::api_docs::router())
         .merge(crate::web::router(web))
         .fallback(|| async { Problem::not_found("Route") })
         .with_state(gateway)
@@ -163,6 +164,7 @@ pub fn public_paths() -> impl Iterator<Item = &'static str> {
         .map(|(path, _)| *path)
         .chain([POSTERS_PATH])
         .chain(crate::web::PATHS)
+        .chain(crate::api_docs::PATHS)
 }
 
 /// Any method on the path, forwarded to the route's upstream.

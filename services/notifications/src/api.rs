@@ -10,7 +10,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRef, Query, State};
 use axum::routing::get;
 use boxoffice_auth::{Caller, Verifier, VerifierState};
-use boxoffice_http::{ApiJson, Problem};
+use boxoffice_http::{ApiJson, PROBLEM_JSON, Problem, ProblemDocument};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -28,6 +28,11 @@ impl FromRef<ApiState> for VerifierState {
     }
 }
 
+/// The notifications look-up's part of the public API document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(for_booking))]
+pub struct ApiDoc;
+
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/admin/notifications", get(for_booking))
@@ -43,6 +48,17 @@ struct LookupQuery {
 
 /// The caller is extracted first: an anonymous or customer request learns nothing, not even
 /// whether its query was well formed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/notifications",
+    tag = "notifications",
+    summary = "What was sent about a booking (staff)",
+    params(("booking_id" = uuid::Uuid, Query, description = "The booking")),
+    responses(
+        (status = 200, description = "Every email and SMS about the booking, oldest first", body = Vec<BookingNotification>),
+        (status = 422, description = "`validation_failed`: `booking_id` missing or not a UUID", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn for_booking(
     State(state): State<ApiState>,
     caller: Caller,

@@ -48,7 +48,7 @@ pub enum Begin {
 }
 
 /// What the back office sees of one notification about a booking.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct BookingNotification {
     pub event_type: String,
     pub channel: String,

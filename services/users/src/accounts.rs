@@ -16,7 +16,7 @@ use crate::refresh_token;
 use crate::store::{NewRefreshToken, Rotation, StoreError, UserRecord, UserStore};
 
 /// An account as clients see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -36,12 +36,16 @@ impl From<&UserRecord> for User {
 }
 
 /// What a successful register, login or refresh returns.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Session {
     pub user: User,
+    /// An EdDSA JWT, sent as `Authorization: Bearer …`.
     pub access_token: String,
+    /// Single use: a refresh returns a new one and revokes this one.
     pub refresh_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
+    /// Seconds until the access token expires.
     pub expires_in: u64,
 }
 

@@ -5,9 +5,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use boxoffice_http::Problem;
+use boxoffice_http::{PROBLEM_JSON, Problem, ProblemDocument};
 
 use crate::store::SharedStore;
+
+/// The public poster route's part of the API document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(show))]
+pub struct ApiDoc;
 
 pub fn router(store: SharedStore) -> Router {
     Router::new()
@@ -19,6 +24,28 @@ pub fn router(store: SharedStore) -> Router {
 /// them for a year without asking again.
 const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/posters/{movie_id}",
+    tag = "posters",
+    summary = "A movie's poster image (public, immutable under its URL)",
+    params(
+        ("movie_id" = uuid::Uuid, Path, description = "The movie's id"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
+    ),
+    responses(
+        (status = 200, description = "The image", content(
+            (Vec<u8> = "image/png"),
+            (Vec<u8> = "image/jpeg"),
+            (Vec<u8> = "image/webp"),
+        ), headers(
+            ("ETag" = String, description = "A strong validator of the bytes"),
+            ("Cache-Control" = String, description = "public, max-age=31536000, immutable"),
+        )),
+        (status = 304, description = "Not modified (the ETag matched)"),
+        (status = 404, description = "`not_found`: no such movie, or it has no poster", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn show(
     State(store): State<SharedStore>,
     Path(movie_id): Path<String>,

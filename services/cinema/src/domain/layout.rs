@@ -12,13 +12,13 @@ pub const MAX_SEATS: usize = 2000;
 /// drawing order left to right (whatever their numbers: a row numbered right to left lists
 /// 12, 11, …, 1), and gaps (aisles) after given seat numbers, for drawing the map. The seat
 /// map keeps exactly this order, and an aisle is drawn to the right of the seat it follows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Layout {
     pub rows: Vec<RowSpec>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RowSpec {
     pub label: String,
@@ -28,7 +28,7 @@ pub struct RowSpec {
     pub gaps_after: Vec<u16>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeatSpec {
     pub number: u16,

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use super::{Invalid, SeatType};
 
 /// An amount in minor units (cents) of an ISO 4217 currency. Never floating point.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Money {
     pub amount: i64,
     pub currency: String,
@@ -21,7 +21,7 @@ pub fn validate_currency(code: &str) -> Result<(), Invalid> {
 }
 
 /// A showtime's price per seat type, all in one currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Prices {
     pub currency: String,

@@ -44,7 +44,7 @@ impl SeatCounts {
 }
 
 /// The numbers staff see for a showtime, or summed over a day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Sales {
     pub capacity: i64,
     pub sold: i64,

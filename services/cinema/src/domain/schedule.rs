@@ -12,7 +12,7 @@ pub const MAX_SERIES_DAYS: u32 = 60;
 
 /// `POST /api/v1/admin/showtimes/series`: the same show at the same local time of the cinema on
 /// `days` consecutive days.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesInput {
     pub movie_id: Uuid,
@@ -56,7 +56,7 @@ impl SeriesInput {
 /// An existing showtime a new one would overlap, as staff need it to resolve the clash.
 /// `ends_at` includes the cleaning time. `requested_starts_at` names the new showtime that
 /// clashed when several were requested at once (a series).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Clash {
     pub id: Uuid,
     pub movie_id: Uuid,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::domain::{HoldState, Layout, Money, Prices, SeatStatus, SeatType};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Cinema {
     pub id: Uuid,
     pub name: String,
@@ -14,7 +14,7 @@ pub struct Cinema {
     pub time_zone: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Auditorium {
     pub id: Uuid,
     pub cinema_id: Uuid,
@@ -23,7 +23,7 @@ pub struct Auditorium {
     pub layout: Layout,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Movie {
     pub id: Uuid,
     pub title: String,
@@ -35,7 +35,7 @@ pub struct Movie {
     pub release_date: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Showtime {
     pub id: Uuid,
     pub movie_id: Uuid,

@@ -1,13 +1,14 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use boxoffice_http::{ApiJson, Problem};
+use boxoffice_http::{ApiJson, PROBLEM_JSON, Problem, ProblemDocument};
 use serde::Deserialize;
 
 use super::AppState;
 use crate::AccountError;
+use crate::accounts::Session;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     pub(super) email: String,
@@ -15,19 +16,31 @@ pub struct RegisterRequest {
     pub(super) name: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub(super) email: String,
     pub(super) password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     refresh_token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "auth",
+    summary = "Create a customer account and sign in",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "The account and its first session", body = Session),
+        (status = 409, description = "`email_taken`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`, with an `errors` list of `{field, message}`", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 pub async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterRequest>,
@@ -39,6 +52,20 @@ pub async fn register(
     Ok((StatusCode::CREATED, ApiJson(session)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    summary = "Sign in with email and password",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "A new session", body = Session),
+        (status = 401, description = "`invalid_credentials`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 429, description = "`rate_limited`: too many failures for this address; see `Retry-After`", body = ProblemDocument, content_type = PROBLEM_JSON,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginRequest>,
@@ -69,6 +96,17 @@ pub(super) fn login_refused(error: AccountError) -> Response {
     response
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "auth",
+    summary = "Trade a refresh token for a new session",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new session; the old refresh token is spent", body = Session),
+        (status = 401, description = "`invalid_token`: unknown, expired, revoked or already used", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -77,6 +115,16 @@ pub async fn refresh(
     Ok(ApiJson(session))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    summary = "Revoke a refresh token",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Revoked, with every token of its family (also when it was not valid)"),
+    )
+)]
 pub async fn logout(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,

@@ -26,6 +26,22 @@ impl FromRef<AppState> for VerifierState {
     }
 }
 
+/// The users service's part of the public API document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    auth::register,
+    auth::login,
+    auth::refresh,
+    auth::logout,
+    session::register,
+    session::login,
+    session::refresh,
+    session::logout,
+    me::me,
+    jwks::jwks,
+))]
+pub struct ApiDoc;
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/auth/register", post(auth::register))

@@ -7,7 +7,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use boxoffice_http::{ApiJson, Problem, ProblemCode};
+use boxoffice_http::{ApiJson, PROBLEM_JSON, Problem, ProblemCode, ProblemDocument};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
@@ -16,11 +16,13 @@ use crate::accounts::{AccountError, Session, User};
 use crate::session_cookie::{self, CsrfRefusal};
 
 /// A session as the browser sees it: everything but the refresh token.
-#[derive(Serialize)]
-struct BrowserSession {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct BrowserSession {
     user: User,
     access_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
+    /// Seconds until the access token expires.
     expires_in: u64,
 }
 
@@ -89,6 +91,22 @@ fn ended(headers: &HeaderMap) -> Response {
     response
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/session/register",
+    tag = "session",
+    summary = "Create a customer account and sign the browser in",
+    params(
+        ("X-Boxoffice-Client" = String, Header, description = "Must be `web`: proof that the shop's own page sent the request (CSRF)", example = "web"),
+    ),
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "The account; the refresh token is set as a cookie", body = BrowserSession, headers(("Set-Cookie" = String, description = "`bo_refresh`: the refresh token, HttpOnly, SameSite=Strict, path /api/v1/auth/session"))),
+        (status = 409, description = "`email_taken`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 403, description = "`forbidden`: not sent by the web page (header missing, or a cross-site request)", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 pub async fn register(
     _: FromWebPage,
     State(state): State<AppState>,
@@ -102,6 +120,23 @@ pub async fn register(
     Ok(answer(&state, &headers, StatusCode::CREATED, session))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/session/login",
+    tag = "session",
+    summary = "Sign the browser in",
+    params(
+        ("X-Boxoffice-Client" = String, Header, description = "Must be `web`: proof that the shop's own page sent the request (CSRF)", example = "web"),
+    ),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "A session; the refresh token is set as a cookie", body = BrowserSession, headers(("Set-Cookie" = String, description = "`bo_refresh`: the refresh token, HttpOnly, SameSite=Strict, path /api/v1/auth/session"))),
+        (status = 401, description = "`invalid_credentials`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 429, description = "`rate_limited`: too many failures for this address", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 403, description = "`forbidden`: not sent by the web page (header missing, or a cross-site request)", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 pub async fn login(
     _: FromWebPage,
     State(state): State<AppState>,
@@ -114,6 +149,22 @@ pub async fn login(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/session/refresh",
+    tag = "session",
+    summary = "Renew the browser session from its cookie",
+    params(
+        ("X-Boxoffice-Client" = String, Header, description = "Must be `web`: proof that the shop's own page sent the request (CSRF)", example = "web"),
+    ),
+    request_body(content = Option<Object>, description = "Empty, or `{}`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "A new access token; the cookie is rotated", body = BrowserSession, headers(("Set-Cookie" = String, description = "`bo_refresh`: the refresh token, HttpOnly, SameSite=Strict, path /api/v1/auth/session"))),
+        (status = 400, description = "`malformed_body`: a body other than `{}`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 401, description = "`invalid_token`: no cookie or a spent one; the cookie is cleared", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 403, description = "`forbidden`: not sent by the web page (header missing, or a cross-site request)", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 pub async fn refresh(
     _: FromWebPage,
     State(state): State<AppState>,
@@ -133,6 +184,21 @@ pub async fn refresh(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/session/logout",
+    tag = "session",
+    summary = "Sign the browser out",
+    params(
+        ("X-Boxoffice-Client" = String, Header, description = "Must be `web`: proof that the shop's own page sent the request (CSRF)", example = "web"),
+    ),
+    request_body(content = Option<Object>, description = "Empty, or `{}`", content_type = "application/json"),
+    responses(
+        (status = 204, description = "Signed out; the cookie is cleared"),
+        (status = 400, description = "`malformed_body`: a body other than `{}`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 403, description = "`forbidden`: not sent by the web page (header missing, or a cross-site request)", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 pub async fn logout(
     _: FromWebPage,
     State(state): State<AppState>,

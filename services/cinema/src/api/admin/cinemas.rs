@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use boxoffice_http::{ApiJson, Problem};
+use boxoffice_http::{ApiJson, PROBLEM_JSON, Problem, ProblemDocument};
 use serde::Deserialize;
 
 use super::{AdminState, path_id};
@@ -30,10 +30,31 @@ pub fn router() -> Router<AdminState> {
         )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/cinemas",
+    tag = "cinemas",
+    summary = "List the cinemas",
+    responses(
+        (status = 200, description = "Every cinema", body = Vec<Cinema>),
+    )
+)]
 async fn list(State(state): State<AdminState>) -> Result<ApiJson<Vec<Cinema>>, Problem> {
     Ok(ApiJson(state.store.list_cinemas().await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/cinemas",
+    tag = "cinemas",
+    summary = "Create a cinema",
+    request_body = CinemaInput,
+    responses(
+        (status = 201, description = "The new cinema", body = Cinema),
+        (status = 409, description = "`conflict`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`: e.g. an unknown time zone", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn create(
     State(state): State<AdminState>,
     ApiJson(input): ApiJson<CinemaInput>,
@@ -46,6 +67,19 @@ async fn create(
     Ok((StatusCode::CREATED, ApiJson(cinema)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/cinemas/{id}",
+    tag = "cinemas",
+    summary = "One cinema",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The cinema's id"),
+    ),
+    responses(
+        (status = 200, description = "The cinema", body = Cinema),
+        (status = 404, description = "`not_found`: no such cinema", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn show(
     State(state): State<AdminState>,
     Path(id): Path<String>,
@@ -60,6 +94,22 @@ async fn show(
     Ok(ApiJson(cinema))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/cinemas/{id}",
+    tag = "cinemas",
+    summary = "Replace a cinema",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The cinema's id"),
+    ),
+    request_body = CinemaInput,
+    responses(
+        (status = 200, description = "The cinema as stored", body = Cinema),
+        (status = 404, description = "`not_found`: no such cinema", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 409, description = "`conflict`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn update(
     State(state): State<AdminState>,
     Path(id): Path<String>,
@@ -70,6 +120,20 @@ async fn update(
     Ok(ApiJson(state.store.update_cinema(id, &input).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/cinemas/{id}",
+    tag = "cinemas",
+    summary = "Delete a cinema",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The cinema's id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`not_found`: no such cinema", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 409, description = "`conflict`: it still has auditoriums or showtimes", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn remove(
     State(state): State<AdminState>,
     Path(id): Path<String>,
@@ -78,7 +142,7 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AuditoriumInput {
     name: String,
@@ -96,6 +160,19 @@ impl AuditoriumInput {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/cinemas/{id}/auditoriums",
+    tag = "cinemas",
+    summary = "List a cinema's auditoriums",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The cinema's id"),
+    ),
+    responses(
+        (status = 200, description = "The auditoriums", body = Vec<Auditorium>),
+        (status = 404, description = "`not_found`: no such cinema", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn list_auditoriums(
     State(state): State<AdminState>,
     Path(id): Path<String>,
@@ -107,6 +184,22 @@ async fn list_auditoriums(
     Ok(ApiJson(state.store.list_auditoriums(cinema_id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/cinemas/{id}/auditoriums",
+    tag = "cinemas",
+    summary = "Add an auditorium with its seat layout",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The cinema's id"),
+    ),
+    request_body = AuditoriumInput,
+    responses(
+        (status = 201, description = "The new auditorium", body = Auditorium),
+        (status = 404, description = "`not_found`: no such cinema", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 409, description = "`conflict`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`: e.g. a layout with duplicate rows or seats", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn create_auditorium(
     State(state): State<AdminState>,
     Path(id): Path<String>,
@@ -121,6 +214,20 @@ async fn create_auditorium(
     Ok((StatusCode::CREATED, ApiJson(auditorium)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/cinemas/{id}/auditoriums/{auditorium_id}",
+    tag = "cinemas",
+    summary = "One auditorium",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The cinema's id"),
+        ("auditorium_id" = uuid::Uuid, Path, description = "The auditorium's id"),
+    ),
+    responses(
+        (status = 200, description = "The auditorium", body = Auditorium),
+        (status = 404, description = "`not_found`: no such cinema or auditorium", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn show_auditorium(
     State(state): State<AdminState>,
     Path((id, auditorium_id)): Path<(String, String)>,
@@ -132,6 +239,23 @@ async fn show_auditorium(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/cinemas/{id}/auditoriums/{auditorium_id}",
+    tag = "cinemas",
+    summary = "Replace an auditorium and its layout",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The cinema's id"),
+        ("auditorium_id" = uuid::Uuid, Path, description = "The auditorium's id"),
+    ),
+    request_body = AuditoriumInput,
+    responses(
+        (status = 200, description = "The auditorium as stored", body = Auditorium),
+        (status = 404, description = "`not_found`: no such cinema or auditorium", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 409, description = "`conflict`: the layout would drop seats of future showtimes", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn update_auditorium(
     State(state): State<AdminState>,
     Path((id, auditorium_id)): Path<(String, String)>,
@@ -153,6 +277,21 @@ async fn update_auditorium(
     Ok(ApiJson(auditorium))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/cinemas/{id}/auditoriums/{auditorium_id}",
+    tag = "cinemas",
+    summary = "Delete an auditorium",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The cinema's id"),
+        ("auditorium_id" = uuid::Uuid, Path, description = "The auditorium's id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`not_found`: no such cinema or auditorium", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 409, description = "`conflict`: it still has showtimes", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn remove_auditorium(
     State(state): State<AdminState>,
     Path((id, auditorium_id)): Path<(String, String)>,

@@ -33,6 +33,37 @@ impl FromRef<AdminState> for VerifierState {
     }
 }
 
+/// The staff API's part of the public API document; the gateway adds the token rule.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    cinemas::list,
+    cinemas::create,
+    cinemas::show,
+    cinemas::update,
+    cinemas::remove,
+    cinemas::list_auditoriums,
+    cinemas::create_auditorium,
+    cinemas::show_auditorium,
+    cinemas::update_auditorium,
+    cinemas::remove_auditorium,
+    movies::list,
+    movies::create,
+    movies::show,
+    movies::update,
+    movies::remove,
+    posters::upload,
+    posters::remove,
+    showtimes::list,
+    showtimes::create,
+    showtimes::create_series,
+    showtimes::show,
+    showtimes::update,
+    showtimes::remove,
+    sales::showtime,
+    sales::day,
+))]
+pub struct ApiDoc;
+
 pub fn router(state: AdminState) -> Router {
     Router::new()
         .merge(cinemas::router())

@@ -6,7 +6,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::put;
-use boxoffice_http::{ApiJson, Problem, ProblemCode};
+use boxoffice_http::{ApiJson, PROBLEM_JSON, Problem, ProblemCode, ProblemDocument};
 
 use super::{AdminState, path_id};
 use crate::domain::{MAX_POSTER_BYTES, PosterType, poster_etag};
@@ -23,6 +23,28 @@ pub fn router() -> Router<AdminState> {
     )
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/movies/{id}/poster",
+    tag = "movies",
+    summary = "Upload a movie's poster image (at most 2 MiB)",
+    params(("id" = uuid::Uuid, Path, description = "The movie's id")),
+    request_body(
+        content(
+            (Vec<u8> = "image/png"),
+            (Vec<u8> = "image/jpeg"),
+            (Vec<u8> = "image/webp"),
+        ),
+        description = "The image; its bytes must match the declared type",
+    ),
+    responses(
+        (status = 200, description = "The movie, `poster_url` pointing at the new image", body = Movie),
+        (status = 404, description = "`not_found`: no such movie", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 413, description = "`body_too_large`", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 415, description = "`unsupported_media_type`: not PNG, JPEG or WebP", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`: empty, or not an image of the declared type", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn upload(
     State(state): State<AdminState>,
     Path(id): Path<String>,
@@ -61,6 +83,19 @@ async fn upload(
     Ok(ApiJson(movie))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/movies/{id}/poster",
+    tag = "movies",
+    summary = "Remove a movie's poster image",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The movie's id"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "`not_found`: no such movie", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn remove(
     State(state): State<AdminState>,
     Path(id): Path<String>,

@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
-use boxoffice_http::{ApiJson, Problem, ProblemCode};
+use boxoffice_http::{ApiJson, PROBLEM_JSON, Problem, ProblemCode, ProblemDocument};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -19,13 +19,26 @@ pub fn router() -> Router<AdminState> {
         .route("/api/v1/admin/sales", get(day))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ShowtimeReport {
     showtime_id: Uuid,
     #[serde(flatten)]
     sales: Sales,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/showtimes/{id}/sales",
+    tag = "sales",
+    summary = "What one showtime has sold and held",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The showtime's id"),
+    ),
+    responses(
+        (status = 200, description = "The showtime's sales", body = ShowtimeReport),
+        (status = 404, description = "`not_found`: no such showtime", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn showtime(
     State(state): State<AdminState>,
     Path(id): Path<String>,
@@ -49,7 +62,7 @@ struct DayQuery {
     date: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct DayLine {
     showtime_id: Uuid,
     movie_title: String,
@@ -59,7 +72,7 @@ struct DayLine {
     sales: Sales,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct DayReport {
     cinema_id: Uuid,
     date: NaiveDate,
@@ -67,6 +80,22 @@ struct DayReport {
     totals: Sales,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/sales",
+    tag = "sales",
+    summary = "A cinema's sales on one local day",
+    params(
+        ("cinema_id" = uuid::Uuid, Query, description = "The cinema"),
+        ("date" = chrono::NaiveDate, Query, description = "The local day, YYYY-MM-DD"),
+    ),
+    responses(
+        (status = 200, description = "Each showtime of the day and the totals", body = DayReport),
+        (status = 404, description = "`not_found`: no such cinema", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 409, description = "`conflict`: the day mixes currencies and cannot be totalled", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`: `cinema_id` or `date` missing or malformed", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn day(
     State(state): State<AdminState>,
     query: Result<Query<DayQuery>, QueryRejection>,

@@ -5,7 +5,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use boxoffice_http::{ApiJson, Problem};
+use boxoffice_http::{ApiJson, PROBLEM_JSON, Problem, ProblemDocument};
 use serde::Deserialize;
 
 use super::{AdminState, cinema_day, path_id, query_id};
@@ -30,6 +30,22 @@ struct ListQuery {
     date: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/showtimes",
+    tag = "showtimes",
+    summary = "List showtimes",
+    params(
+        ("movie_id" = Option<uuid::Uuid>, Query, description = "Only this movie's showtimes"),
+        ("cinema_id" = Option<uuid::Uuid>, Query, description = "Only this cinema's showtimes"),
+        ("date" = Option<chrono::NaiveDate>, Query, description = "Only this local day (YYYY-MM-DD) in the cinema's zone; needs `cinema_id`"),
+    ),
+    responses(
+        (status = 200, description = "The showtimes, earliest first", body = Vec<Showtime>),
+        (status = 404, description = "`not_found`: no such cinema (with `date`)", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`: a malformed id or date, or `date` without `cinema_id`", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn list(
     State(state): State<AdminState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -52,6 +68,19 @@ async fn list(
 }
 
 /// The same showtime on consecutive days, all or none.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/showtimes/series",
+    tag = "showtimes",
+    summary = "Schedule the same showtime on consecutive days, all or none",
+    request_body = SeriesInput,
+    responses(
+        (status = 201, description = "The new showtimes", body = Vec<Showtime>),
+        (status = 404, description = "`not_found`: no such movie or auditorium", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 409, description = "`conflict` or `SHOWTIME_CLASH` (with a `clashes` list): the auditorium is busy", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn create_series(
     State(state): State<AdminState>,
     ApiJson(input): ApiJson<SeriesInput>,
@@ -64,6 +93,19 @@ async fn create_series(
     Ok((StatusCode::CREATED, ApiJson(showtimes)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/showtimes",
+    tag = "showtimes",
+    summary = "Schedule a showtime",
+    request_body = ShowtimeInput,
+    responses(
+        (status = 201, description = "The new showtime", body = Showtime),
+        (status = 404, description = "`not_found`: no such movie or auditorium", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 409, description = "`conflict` or `SHOWTIME_CLASH` (with a `clashes` list): the auditorium is busy", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn create(
     State(state): State<AdminState>,
     ApiJson(input): ApiJson<ShowtimeInput>,
@@ -76,6 +118,19 @@ async fn create(
     Ok((StatusCode::CREATED, ApiJson(showtime)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/showtimes/{id}",
+    tag = "showtimes",
+    summary = "One showtime",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The showtime's id"),
+    ),
+    responses(
+        (status = 200, description = "The showtime", body = Showtime),
+        (status = 404, description = "`not_found`: no such showtime", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn show(
     State(state): State<AdminState>,
     Path(id): Path<String>,
@@ -90,6 +145,22 @@ async fn show(
     Ok(ApiJson(showtime))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/showtimes/{id}",
+    tag = "showtimes",
+    summary = "Move or reprice a showtime",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The showtime's id"),
+    ),
+    request_body = ShowtimeInput,
+    responses(
+        (status = 200, description = "The showtime as stored", body = Showtime),
+        (status = 404, description = "`not_found`: no such showtime, movie or auditorium", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 409, description = "`conflict`, `SHOWTIME_CLASH`, or seats are already sold", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn update(
     State(state): State<AdminState>,
     Path(id): Path<String>,
@@ -105,6 +176,20 @@ async fn update(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/showtimes/{id}",
+    tag = "showtimes",
+    summary = "Delete a showtime",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The showtime's id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`not_found`: no such showtime", body = ProblemDocument, content_type = PROBLEM_JSON),
+        (status = 409, description = "`conflict`: seats are sold or held", body = ProblemDocument, content_type = PROBLEM_JSON),
+    )
+)]
 async fn remove(
     State(state): State<AdminState>,
     Path(id): Path<String>,
