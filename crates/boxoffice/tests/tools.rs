@@ -6,26 +6,16 @@ fn boxoffice() -> Command {
     Command::new(env!("CARGO_BIN_EXE_boxoffice"))
 }
 
-#[test]
-fn a_short_rush_on_an_embedded_instance_sells_seats_and_audits_clean() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("rush.json");
-    let html = dir.path().join("rush.html");
+/// Runs `boxoffice bench <args> --json <dir>/report.json [extra]`, expects success and returns the
+/// report.
+fn bench(dir: &std::path::Path, args: &[&str], extra: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let report = dir.join("report.json");
     let output = boxoffice()
-        .args([
-            "--log-format",
-            "json",
-            "bench",
-            "rush",
-            "--users",
-            "20",
-            "--duration",
-            "5",
-            "--json",
-        ])
+        .arg("bench")
+        .args(args)
+        .arg("--json")
         .arg(&report)
-        .arg("--html")
-        .arg(&html)
+        .args(extra)
         .output()
         .expect("run bench");
     assert!(
@@ -33,8 +23,18 @@ fn a_short_rush_on_an_embedded_instance_sells_seats_and_audits_clean() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json")
+}
+
+#[test]
+fn a_short_rush_on_an_embedded_instance_sells_seats_and_audits_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let html = dir.path().join("rush.html");
+    let report = bench(
+        dir.path(),
+        &["rush", "--users", "20", "--duration", "5"],
+        &["--html".as_ref(), html.as_os_str()],
+    );
     for field in [
         "scenario",
         "users",
@@ -103,27 +103,11 @@ fn an_unknown_bench_scenario_is_refused_clearly() {
 #[test]
 fn a_few_clients_sell_more_seats_than_the_per_customer_limit_allows_one_account() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("single.json");
-    let output = boxoffice()
-        .args([
-            "bench",
-            "single",
-            "--users",
-            "2",
-            "--duration",
-            "8",
-            "--json",
-        ])
-        .arg(&report)
-        .output()
-        .expect("run bench");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let report = bench(
+        dir.path(),
+        &["single", "--users", "2", "--duration", "8"],
+        &[],
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
     // Two accounts could hold at most 2 × 10 seats of the one showtime.
     assert!(
         report["seats_sold"].as_u64().expect("seats") > 20,
