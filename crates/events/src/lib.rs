@@ -6,6 +6,7 @@ pub mod memory;
 pub mod payloads;
 pub mod rabbit;
 pub mod relay;
+mod spans;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -16,4 +17,5 @@ pub use bus::{
 };
 pub use memory::InProcessBus;
 pub use rabbit::RabbitBus;
+pub(crate) use spans::{consume_span, publish_span};
 pub use relay::{RelayHandle, RelaySettings, spawn_relay};

@@ -8,8 +8,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use boxoffice_telemetry::TraceContext;
-use boxoffice_telemetry::trace_context::TRACEPARENT;
+use boxoffice_telemetry::trace_context;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::Instrument;
@@ -50,25 +49,24 @@ async fn observe(
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let request_id = header_text(&request, REQUEST_ID_HEADER);
-    let trace = header_text(&request, TRACEPARENT)
-        .and_then(|h| TraceContext::parse(&h))
-        .unwrap_or_else(TraceContext::new_root);
     let method = request.method().to_string();
     let span = tracing::info_span!(
         "request",
+        otel.name = %format!("{method} {route}"),
+        otel.kind = "server",
         service,
         method = %method,
         route = %route,
+        http.response.status_code = tracing::field::Empty,
         request_id = request_id.as_deref().unwrap_or(""),
-        trace_id = %trace.trace_id(),
+        trace_id = tracing::field::Empty,
     );
+    trace_context::continue_remote(&span, |name| header_text(&request, name));
     let started = Instant::now();
-    let response = trace
-        .scope(next.run(request))
-        .instrument(span.clone())
-        .await;
+    let response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    span.record("http.response.status_code", status);
 
     let is_probe = matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics");
     span.in_scope(|| {

@@ -1,7 +1,8 @@
 use std::io::IsTerminal;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::registry::LookupSpan;
 
 /// How log lines are written to standard error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,25 +33,24 @@ impl LogFormat {
     }
 }
 
-/// Installs the global log subscriber once; later calls (tests, the all-in-one process) are no-ops.
-///
-/// The filter comes from `RUST_LOG` when set, else `default_filter` (e.g. `info`).
-pub fn init_logging(format: LogFormat, default_filter: &str) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+/// The log output to standard error. JSON lines list every open span with its fields, so a
+/// line logged in a saga step or a gRPC call still carries the `trace_id` of the request or
+/// message span that started the work.
+pub(crate) fn fmt_layer<S>(format: LogFormat) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_span_events(FmtSpan::NONE);
-    // Ignoring the error is deliberate: it only says a subscriber is already installed.
-    let _ = if format.wants_json() {
-        builder
+    if format.wants_json() {
+        layer
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .with_span_list(false)
-            .try_init()
+            .with_span_list(true)
+            .boxed()
     } else {
-        builder.compact().try_init()
-    };
+        layer.compact().boxed()
+    }
 }
