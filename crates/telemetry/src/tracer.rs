@@ -7,7 +7,9 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{EnvFilter, Layer};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -69,10 +71,11 @@ pub fn init(settings: &TelemetrySettings<'_>) -> Result<Telemetry, TelemetryErro
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(settings.default_filter));
     // Ignoring the error is deliberate: it only says a subscriber is already installed.
+    // Each layer filters on its own: a quiet log level must not remove the request and
+    // message spans from the traces, nor their context from the propagation.
     let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt_layer(settings.log_format))
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(fmt_layer(settings.log_format).with_filter(filter))
+        .with(span_layer(tracer))
         .try_init();
     Ok(Telemetry { provider })
 }
@@ -90,14 +93,23 @@ pub fn init_for_tests() {
         });
         if let Ok(provider) = provider {
             let _ = tracing_subscriber::registry()
-                .with(EnvFilter::new("warn"))
-                .with(fmt_layer(LogFormat::Pretty))
-                .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
+                .with(fmt_layer(LogFormat::Pretty).with_filter(EnvFilter::new("warn")))
+                .with(span_layer(provider.tracer("test")))
                 .try_init();
             // Spans of a test binary are never exported: nothing to flush, keep it forever.
             std::mem::forget(provider);
         }
     });
+}
+
+/// The OpenTelemetry layer: spans of level info and above (debug spans would flood a trace).
+fn span_layer<S>(tracer: opentelemetry_sdk::trace::SdkTracer) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_filter(LevelFilter::INFO)
 }
 
 fn provider(settings: &TelemetrySettings<'_>) -> Result<SdkTracerProvider, TelemetryError> {

@@ -311,7 +311,7 @@ async fn the_client_sends_the_credential_the_key_and_the_trace_context() {
     let client =
         PaymentsClient::new(format!("http://{addr}/"), Secret::new(TOKEN)).expect("client");
     boxoffice_telemetry::init_for_tests();
-    let span = tracing::warn_span!("caller");
+    let span = tracing::info_span!("caller");
     trace_context::continue_traceparent(
         &span,
         Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
