@@ -37,6 +37,32 @@ pub fn with_standard_layers(service: &'static str, router: Router) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
+/// Wraps a gRPC router (tonic routes as an axum router) in a server span per call that
+/// continues the caller's trace from the call's metadata.
+pub fn with_grpc_span(service: &'static str, router: Router) -> Router {
+    router.layer(middleware::from_fn_with_state(service, grpc_call))
+}
+
+async fn grpc_call(
+    axum::extract::State(service): axum::extract::State<&'static str>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // The path is `/package.Service/Method`, the name OpenTelemetry gives an RPC span.
+    let method = request.uri().path().trim_start_matches('/').to_owned();
+    let span = tracing::info_span!(
+        "grpc",
+        otel.name = %method,
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.method = %method,
+        service,
+        trace_id = tracing::field::Empty,
+    );
+    trace_context::continue_remote(&span, |name| header_text(&request, name));
+    next.run(request).instrument(span).await
+}
+
 /// One span per request carrying the request id and trace id, so every log line of the request
 /// has them; one access-log line and the request metrics when it completes.
 async fn observe(
