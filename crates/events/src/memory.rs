@@ -112,7 +112,9 @@ impl InProcessBus {
 #[async_trait]
 impl EventBus for InProcessBus {
     async fn publish(&self, event: &EventEnvelope) -> Result<(), BusError> {
+        let span = crate::publish_span(event);
         self.publish_raw(&event.event_type, serde_json::to_vec(event)?)
+            .instrument(span)
             .await
     }
 
