@@ -6,3 +6,4 @@
 pub mod cluster;
 pub mod journey;
 pub mod ws;
+pub mod otlp;
