@@ -73,13 +73,17 @@ async fn one_booking_is_one_trace_from_the_gateway_to_the_confirmation_email() {
     .await;
     assert_eq!(paid["payBooking"]["status"], "CONFIRMED");
 
-    Cluster::eventually(Duration::from_secs(30), "the confirmation email", || async {
-        cluster
-            .smtp
-            .messages()
-            .iter()
-            .any(|m| m.to.iter().any(|to| to.contains(email)))
-    })
+    Cluster::eventually(
+        Duration::from_secs(30),
+        "the confirmation email",
+        || async {
+            cluster
+                .smtp
+                .messages()
+                .iter()
+                .any(|m| m.to.iter().any(|to| to.contains(email)))
+        },
+    )
     .await;
 
     // Each process exports its spans in batches, some after the email went out: wait until

@@ -200,9 +200,7 @@ impl ApiClient {
     }
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .request(method, format!("{}{}", self.base, path));
+        let mut request = self.http.request(method, format!("{}{}", self.base, path));
         for (name, value) in boxoffice_telemetry::trace_context::outbound() {
             request = request.header(name, value);
         }

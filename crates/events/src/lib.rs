@@ -17,5 +17,5 @@ pub use bus::{
 };
 pub use memory::InProcessBus;
 pub use rabbit::RabbitBus;
-pub(crate) use spans::{consume_span, publish_span};
 pub use relay::{RelayHandle, RelaySettings, spawn_relay};
+pub(crate) use spans::{consume_span, publish_span};

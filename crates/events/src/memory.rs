@@ -18,11 +18,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::consume_span;
 use crate::bus::{
     BusError, ConsumerHandle, DeadLetter, Disposition, EventBus, EventHandler, Subscription,
     disposition, sleep_or_shutdown,
 };
+use crate::consume_span;
 
 /// The in-process bus. Clones share the same queues.
 #[derive(Clone, Default)]

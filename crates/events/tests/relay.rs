@@ -9,8 +9,8 @@ use boxoffice_events::relay::{RelaySettings, spawn_relay};
 use boxoffice_events::testing::TestVhost;
 use boxoffice_events::{EventBus, EventEnvelope, InProcessBus, RabbitBus};
 use boxoffice_store::{Database, PoolSettings};
-use common::{Recorder, eventually, subscription, user_event};
 use boxoffice_telemetry::trace_context;
+use common::{Recorder, eventually, subscription, user_event};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 

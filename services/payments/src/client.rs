@@ -135,9 +135,7 @@ impl PaymentsClient {
         for (name, value) in trace_context::outbound() {
             builder = builder.header(name, value);
         }
-        let response = builder
-            .send()
-            .await?;
+        let response = builder.send().await?;
         let status = response.status();
         let replayed = response.headers().contains_key(IDEMPOTENT_REPLAYED);
         if status.is_success() {

@@ -5,5 +5,5 @@
 
 pub mod cluster;
 pub mod journey;
-pub mod ws;
 pub mod otlp;
+pub mod ws;

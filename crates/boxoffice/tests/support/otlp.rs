@@ -10,8 +10,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 
 /// One received span, with the `service.name` of the process that sent it.
 #[derive(Debug, Clone)]
@@ -107,13 +107,12 @@ impl OtlpReceiver {
 }
 
 fn string_attribute(attributes: &[KeyValue], key: &str) -> Option<String> {
-    attributes
-        .iter()
-        .find(|a| a.key == key)
-        .and_then(|a| match a.value.as_ref()?.value.as_ref()? {
+    attributes.iter().find(|a| a.key == key).and_then(|a| {
+        match a.value.as_ref()?.value.as_ref()? {
             AnyValue::StringValue(s) => Some(s.clone()),
             _ => None,
-        })
+        }
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

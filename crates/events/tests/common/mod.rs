@@ -12,8 +12,8 @@ use boxoffice_events::{
     EventBus, EventEnvelope, EventHandler, HandleError, RetryPolicy, Subscription,
 };
 use boxoffice_telemetry::trace_context;
-use tracing::Instrument;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// Records every call; fails the events whose recipient starts with `fail`.
@@ -144,7 +144,10 @@ pub async fn delivers_every_event_with_its_trace(bus: Arc<dyn EventBus>) {
         events.iter().all(|e| recorder.calls_for(e.id) >= 1)
     })
     .await;
-    assert_eq!(recorder.trace_of(events[5].id), trace_context::trace_id_of(&trace));
+    assert_eq!(
+        recorder.trace_of(events[5].id),
+        trace_context::trace_id_of(&trace)
+    );
     assert!(trace_context::trace_id_of(&trace).is_some());
     shutdown.cancel();
     consumer.wait().await;

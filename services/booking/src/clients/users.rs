@@ -92,9 +92,7 @@ impl UsersClient {
                     for (name, value) in trace_context::outbound() {
                         request = request.header(name, value);
                     }
-                    let response = request
-                        .send()
-                        .await?;
+                    let response = request.send().await?;
                     if !response.status().is_success() {
                         return Err(Attempt::Status(response.status()));
                     }
