@@ -123,3 +123,63 @@ impl Extractor for Found {
         self.0.keys().copied().collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    const EXAMPLE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    fn with_layer(test: impl FnOnce()) {
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, test);
+    }
+
+    #[test]
+    fn a_valid_context_is_continued_by_a_child_span() {
+        with_layer(|| {
+            let span = tracing::info_span!("request");
+            continue_traceparent(&span, Some(EXAMPLE));
+            assert_eq!(
+                trace_id_of(&span).as_deref(),
+                Some("4bf92f3577b34da6a3ce929d0e0e4736")
+            );
+            let sent = span.in_scope(outbound_traceparent).expect("a traceparent");
+            assert!(
+                sent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+                "{sent}"
+            );
+            assert_ne!(
+                sent, EXAMPLE,
+                "the receiver's parent is this span, not the caller"
+            );
+        });
+    }
+
+    #[test]
+    fn a_malformed_context_starts_a_new_trace() {
+        with_layer(|| {
+            for bad in [
+                "",
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+                "00-4bf92f3577b34da6a3ce929d0e0e47-00f067aa0ba902b7-01",
+            ] {
+                let span = tracing::info_span!("request");
+                continue_traceparent(&span, Some(bad));
+                let id = trace_id_of(&span).expect("a new trace");
+                assert_ne!(id, "4bf92f3577b34da6a3ce929d0e0e4736", "{bad}");
+            }
+        });
+    }
+
+    #[test]
+    fn outside_every_span_nothing_is_sent() {
+        with_layer(|| assert!(outbound().is_empty()));
+    }
+}
