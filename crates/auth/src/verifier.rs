@@ -201,12 +201,11 @@ impl Verifier {
 }
 
 async fn fetch_jwks(client: &reqwest::Client, url: &str) -> Result<JwkSet, AuthError> {
-    let response = client
-        .get(url)
-        .header(
-            boxoffice_telemetry::trace_context::TRACEPARENT,
-            boxoffice_telemetry::TraceContext::outbound_header(),
-        )
+    let mut request = client.get(url);
+    for (name, value) in boxoffice_telemetry::trace_context::outbound() {
+        request = request.header(name, value);
+    }
+    let response = request
         .send()
         .await
         .map_err(|e| AuthError::KeysUnavailable(e.to_string()))?;

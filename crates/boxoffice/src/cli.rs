@@ -109,6 +109,27 @@ pub struct ServiceFlags {
     pub database_url: Option<String>,
 }
 
+impl Command {
+    /// The `service.name` of this process's traces; `boxoffice` for the all-in-one process
+    /// and the tools, whose spans name their service in a `service` attribute.
+    pub fn service_name(&self) -> &'static str {
+        match self {
+            Self::Users(_) => "users",
+            Self::Cinema { .. } => "cinema",
+            Self::Payments { .. } => "payments",
+            Self::Booking { .. } => "booking",
+            Self::Notifications { .. } => "notifications",
+            Self::Gateway { .. } => "gateway",
+            Self::All { .. }
+            | Self::Audit { .. }
+            | Self::Seed { .. }
+            | Self::Bench(_)
+            | Self::Migrate
+            | Self::Healthcheck { .. } => "boxoffice",
+        }
+    }
+}
+
 impl ServiceFlags {
     /// Adds the given flags to a service's settings section; `listen_key` is what the service
     /// calls its HTTP address.

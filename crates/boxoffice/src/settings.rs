@@ -28,6 +28,9 @@ pub struct Settings {
     /// `users.listen`, which only works when users runs on the same host (a container or pod
     /// of its own must be named: `http://users:8101/.well-known/jwks.json`).
     pub jwks_url: Option<String>,
+    /// The OTLP/gRPC collector that receives the traces (`http://collector:4317`); unset or
+    /// empty exports nothing (spans still get ids, for the logs and the propagated context).
+    pub otlp_endpoint: Option<String>,
 }
 
 /// The payments service takes its database URL beside its settings.
@@ -56,6 +59,7 @@ impl Default for Settings {
             amqp_url: None,
             redis_url: None,
             jwks_url: None,
+            otlp_endpoint: None,
         }
     }
 }
@@ -119,6 +123,7 @@ impl Settings {
         let mut settings = Self {
             data_dir: data_dir.to_owned(),
             log_format: base.log_format.clone(),
+            otlp_endpoint: base.otlp_endpoint.clone(),
             ..Self::default()
         };
         settings.users.listen = any_port;

@@ -200,13 +200,10 @@ impl ApiClient {
     }
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .request(method, format!("{}{}", self.base, path))
-            .header(
-                boxoffice_telemetry::trace_context::TRACEPARENT,
-                boxoffice_telemetry::TraceContext::outbound_header(),
-            );
+        let mut request = self.http.request(method, format!("{}{}", self.base, path));
+        for (name, value) in boxoffice_telemetry::trace_context::outbound() {
+            request = request.header(name, value);
+        }
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }

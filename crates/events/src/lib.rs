@@ -6,6 +6,7 @@ pub mod memory;
 pub mod payloads;
 pub mod rabbit;
 pub mod relay;
+mod spans;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -17,3 +18,4 @@ pub use bus::{
 pub use memory::InProcessBus;
 pub use rabbit::RabbitBus;
 pub use relay::{RelayHandle, RelaySettings, spawn_relay};
+pub(crate) use spans::{consume_span, publish_span};

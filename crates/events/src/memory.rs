@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use boxoffice_outbox::EventEnvelope;
-use boxoffice_telemetry::TraceContext;
+use boxoffice_telemetry::trace_context;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -22,6 +22,7 @@ use crate::bus::{
     BusError, ConsumerHandle, DeadLetter, Disposition, EventBus, EventHandler, Subscription,
     disposition, sleep_or_shutdown,
 };
+use crate::consume_span;
 
 /// The in-process bus. Clones share the same queues.
 #[derive(Clone, Default)]
@@ -51,7 +52,7 @@ struct Queue {
 struct Message {
     payload: Arc<Vec<u8>>,
     attempt: u32,
-    traceparent: String,
+    traceparent: Option<String>,
     /// Completed when the message is settled (handled or dead-lettered): the publisher's
     /// confirm. Dropped unsettled when the consumer goes away, which fails the publish.
     settled: Option<oneshot::Sender<()>>,
@@ -81,7 +82,7 @@ impl InProcessBus {
                 let message = Message {
                     payload: payload.clone(),
                     attempt: 1,
-                    traceparent: TraceContext::outbound_header(),
+                    traceparent: trace_context::outbound_traceparent(),
                     settled: Some(settled),
                 };
                 if queue.sender.send(message).is_err() {
@@ -111,7 +112,9 @@ impl InProcessBus {
 #[async_trait]
 impl EventBus for InProcessBus {
     async fn publish(&self, event: &EventEnvelope) -> Result<(), BusError> {
+        let span = crate::publish_span(event);
         self.publish_raw(&event.event_type, serde_json::to_vec(event)?)
+            .instrument(span)
             .await
     }
 
@@ -251,14 +254,9 @@ async fn process(mut message: Message, context: Context) {
             reason: format!("malformed message: {e}"),
         },
         Ok(event) => {
-            let trace =
-                TraceContext::parse(&message.traceparent).unwrap_or_else(TraceContext::new_root);
-            let span = tracing::info_span!("event", queue = %queue, event_id = %event.id,
-                event_type = %event.event_type, attempt = message.attempt, trace_id = %trace.trace_id());
-            let outcome = trace
-                .scope(context.handler.handle(&event))
-                .instrument(span)
-                .await;
+            let span = consume_span(&queue, &event, message.attempt);
+            trace_context::continue_traceparent(&span, message.traceparent.as_deref());
+            let outcome = context.handler.handle(&event).instrument(span).await;
             disposition(outcome, message.attempt, &context.subscription.retry)
         }
     };

@@ -204,7 +204,7 @@ pub async fn relay_once(
             published
         }
         Database::Sqlite(pool) => {
-            let rows: Vec<(Uuid, String)> = sqlx::query_as(SELECT_BATCH)
+            let rows: Vec<Row> = sqlx::query_as(SELECT_BATCH)
                 .bind(i64::from(batch_size))
                 .fetch_all(pool)
                 .await?;
@@ -221,7 +221,7 @@ pub async fn relay_once(
     }
 }
 
-const SELECT_BATCH: &str = "SELECT id, payload FROM outbox WHERE published_at IS NULL \
+const SELECT_BATCH: &str = "SELECT id, payload, traceparent FROM outbox WHERE published_at IS NULL \
      ORDER BY occurred_at, id LIMIT $1";
 
 async fn relay_postgres(
@@ -230,7 +230,7 @@ async fn relay_postgres(
     batch_size: u32,
 ) -> Result<usize, RelayError> {
     // SKIP LOCKED: rows another relay is publishing right now are left to it.
-    let rows: Vec<(Uuid, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT_BATCH} FOR UPDATE SKIP LOCKED"
     )))
     .bind(i64::from(batch_size))
@@ -296,14 +296,18 @@ async fn mark_sqlite(
     Ok(())
 }
 
+/// An outbox row as the relay reads it: id, envelope, the writer's trace context.
+type Row = (Uuid, String, Option<String>);
+
 /// Parses the stored envelopes. A row that does not parse cannot be published by anyone; it
 /// is logged and left in the outbox for an operator rather than dropped.
-fn decode(rows: Vec<(Uuid, String)>) -> (Vec<Uuid>, Vec<EventEnvelope>) {
+fn decode(rows: Vec<Row>) -> (Vec<Uuid>, Vec<EventEnvelope>) {
     let mut ids = Vec::with_capacity(rows.len());
     let mut events = Vec::with_capacity(rows.len());
-    for (id, payload) in rows {
+    for (id, payload, traceparent) in rows {
         match serde_json::from_str::<EventEnvelope>(&payload) {
-            Ok(event) => {
+            Ok(mut event) => {
+                event.traceparent = traceparent;
                 ids.push(id);
                 events.push(event);
             }

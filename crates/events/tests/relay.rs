@@ -9,16 +9,18 @@ use boxoffice_events::relay::{RelaySettings, backlog, relay_once, spawn_relay};
 use boxoffice_events::testing::TestVhost;
 use boxoffice_events::{EventBus, EventEnvelope, InProcessBus, RabbitBus};
 use boxoffice_store::{Database, PoolSettings};
+use boxoffice_telemetry::trace_context;
 use common::{Recorder, eventually, subscription, user_event};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// The outbox table as every producer's migrations create it (see crates/outbox).
 const OUTBOX_POSTGRES: &str = "create table outbox (id uuid primary key, event_type text not null, \
     version integer not null, occurred_at timestamptz not null, payload text not null, \
-    published_at timestamptz, attempts integer not null default 0, last_error text)";
+    published_at timestamptz, attempts integer not null default 0, last_error text, traceparent text)";
 const OUTBOX_SQLITE: &str = "create table outbox (id blob primary key, event_type text not null, \
     version integer not null, occurred_at text not null, payload text not null, \
-    published_at text, attempts integer not null default 0, last_error text)";
+    published_at text, attempts integer not null default 0, last_error text, traceparent text)";
 
 async fn database(url: &str) -> Database {
     static NO_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
@@ -206,4 +208,62 @@ async fn the_backlog_is_the_unpublished_rows_and_the_oldest_ones_time_on_both_da
         relay_once(&database, &bus, 10).await.expect("relayed");
         assert_eq!(backlog(&database).await.expect("backlog"), (0, None));
     }
+}
+
+/// The relay runs outside every request; each event must still reach its consumer in the
+/// trace of the code that wrote it, through the context kept in the outbox row, and over
+/// RabbitMQ in the AMQP headers.
+#[tokio::test]
+async fn the_relay_continues_the_trace_of_the_writer_over_rabbitmq() {
+    boxoffice_telemetry::init_for_tests();
+    let vhost = TestVhost::create().await.expect("vhost");
+    let database = database(
+        &boxoffice_store::testing::fresh_postgres_url()
+            .await
+            .expect("db"),
+    )
+    .await;
+    let bus = Arc::new(RabbitBus::new(vhost.url.clone()));
+    let recorder = Arc::new(Recorder::default());
+    let shutdown = CancellationToken::new();
+    let consumer = bus
+        .subscribe(subscription("q"), recorder.clone(), shutdown.clone())
+        .await
+        .expect("subscribe");
+    eventually(Duration::from_secs(10), "the queue exists", || async {
+        vhost.ready_messages("q").await.is_ok()
+    })
+    .await;
+    let writers = [tracing::info_span!("writer"), tracing::info_span!("writer")];
+    let events: Vec<_> = (0..2)
+        .map(|i| user_event(&format!("u{i}@example.com")))
+        .collect();
+    for (event, writer) in events.iter().zip(&writers) {
+        enqueue(&database, std::slice::from_ref(event))
+            .instrument(writer.clone())
+            .await;
+    }
+    let relay = spawn_relay(
+        "test",
+        database.clone(),
+        bus.clone(),
+        fast(),
+        shutdown.clone(),
+    );
+    eventually(Duration::from_secs(10), "both events consumed", || async {
+        events.iter().all(|e| recorder.calls_for(e.id) == 1)
+    })
+    .await;
+    for (event, writer) in events.iter().zip(&writers) {
+        let written = trace_context::trace_id_of(writer);
+        assert!(written.is_some(), "the writer has a trace");
+        assert_eq!(recorder.trace_of(event.id), written);
+    }
+    assert_ne!(
+        trace_context::trace_id_of(&writers[0]),
+        trace_context::trace_id_of(&writers[1])
+    );
+    shutdown.cancel();
+    relay.wait().await;
+    consumer.wait().await;
 }

@@ -8,8 +8,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use boxoffice_telemetry::TraceContext;
-use boxoffice_telemetry::trace_context::TRACEPARENT;
+use boxoffice_telemetry::trace_context;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::Instrument;
@@ -38,6 +37,32 @@ pub fn with_standard_layers(service: &'static str, router: Router) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
+/// Wraps a gRPC router (tonic routes as an axum router) in a server span per call that
+/// continues the caller's trace from the call's metadata.
+pub fn with_grpc_span(service: &'static str, router: Router) -> Router {
+    router.layer(middleware::from_fn_with_state(service, grpc_call))
+}
+
+async fn grpc_call(
+    axum::extract::State(service): axum::extract::State<&'static str>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // The path is `/package.Service/Method`, the name OpenTelemetry gives an RPC span.
+    let method = request.uri().path().trim_start_matches('/').to_owned();
+    let span = tracing::info_span!(
+        "grpc",
+        otel.name = %method,
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.method = %method,
+        service,
+        trace_id = tracing::field::Empty,
+    );
+    trace_context::continue_remote(&span, |name| header_text(&request, name));
+    next.run(request).instrument(span).await
+}
+
 /// One span per request carrying the request id and trace id, so every log line of the request
 /// has them; one access-log line and the request metrics when it completes.
 async fn observe(
@@ -50,25 +75,24 @@ async fn observe(
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let request_id = header_text(&request, REQUEST_ID_HEADER);
-    let trace = header_text(&request, TRACEPARENT)
-        .and_then(|h| TraceContext::parse(&h))
-        .unwrap_or_else(TraceContext::new_root);
     let method = request.method().to_string();
     let span = tracing::info_span!(
         "request",
+        otel.name = %format!("{method} {route}"),
+        otel.kind = "server",
         service,
         method = %method,
         route = %route,
+        http.response.status_code = tracing::field::Empty,
         request_id = request_id.as_deref().unwrap_or(""),
-        trace_id = %trace.trace_id(),
+        trace_id = tracing::field::Empty,
     );
+    trace_context::continue_remote(&span, |name| header_text(&request, name));
     let started = Instant::now();
-    let response = trace
-        .scope(next.run(request))
-        .instrument(span.clone())
-        .await;
+    let response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    span.record("http.response.status_code", status);
 
     let is_probe = matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics");
     span.in_scope(|| {

@@ -18,6 +18,11 @@ pub struct EventEnvelope {
     pub version: u32,
     pub occurred_at: DateTime<Utc>,
     pub data: Value,
+    /// The `traceparent` of the code that wrote the event, kept beside the envelope in the
+    /// outbox row (never in the message body: AMQP headers carry it there), so the relay's
+    /// publish continues the trace of the request that caused the event.
+    #[serde(skip)]
+    pub traceparent: Option<String>,
 }
 
 impl EventEnvelope {
@@ -29,6 +34,7 @@ impl EventEnvelope {
             // Microseconds: what PostgreSQL stores, so the envelope reads back identical.
             occurred_at: Utc::now().trunc_subsecs(6),
             data: serde_json::to_value(data)?,
+            traceparent: None,
         })
     }
 }
@@ -36,8 +42,9 @@ impl EventEnvelope {
 /// The statement that stores an event; the table is created by each service's migrations with
 /// the same columns:
 /// `id`, `event_type`, `version`, `occurred_at`, `payload` (the JSON envelope), `published_at`,
-/// `attempts`, `last_error` (see `docs/adr/0004-transactional-outbox.md`).
-const INSERT: &str = "INSERT INTO outbox (id, event_type, version, occurred_at, payload) VALUES ($1, $2, $3, $4, $5)";
+/// `attempts`, `last_error` (see `docs/adr/0004-transactional-outbox.md`), and `traceparent`
+/// (the trace context of the writer, ADR 0702).
+const INSERT: &str = "INSERT INTO outbox (id, event_type, version, occurred_at, payload, traceparent) VALUES ($1, $2, $3, $4, $5, $6)";
 
 /// Writes `event` inside the caller's PostgreSQL transaction.
 pub async fn enqueue_postgres(
@@ -50,6 +57,7 @@ pub async fn enqueue_postgres(
         .bind(event.version as i32)
         .bind(event.occurred_at)
         .bind(payload(event)?)
+        .bind(writer_trace(event))
         .execute(conn)
         .await?;
     Ok(())
@@ -66,9 +74,18 @@ pub async fn enqueue_sqlite(
         .bind(event.version as i32)
         .bind(event.occurred_at)
         .bind(payload(event)?)
+        .bind(writer_trace(event))
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The event's own context when it has one (an event re-enqueued), else the current span's.
+fn writer_trace(event: &EventEnvelope) -> Option<String> {
+    event
+        .traceparent
+        .clone()
+        .or_else(boxoffice_telemetry::trace_context::outbound_traceparent)
 }
 
 fn payload(event: &EventEnvelope) -> Result<String, sqlx::Error> {

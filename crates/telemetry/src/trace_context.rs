@@ -1,185 +1,185 @@
-//! W3C Trace Context (`traceparent`) without a tracing backend.
+//! W3C Trace Context propagation through OpenTelemetry.
 //!
-//! Incoming requests carry or start a trace; the context is kept in a task-local for the
-//! duration of the request so that outbound HTTP and gRPC clients can forward it as a child.
+//! Spans are `tracing` spans; the OpenTelemetry layer installed by [`crate::init`] gives each
+//! one a span id in the trace of its parent. Across a process boundary (HTTP, gRPC, AMQP, an
+//! outbox row) the context travels as `traceparent`/`tracestate`, written and read here with
+//! the standard [`TraceContextPropagator`], so any OpenTelemetry-instrumented peer understands it.
 
-use std::fmt::Write;
-use std::future::Future;
+use std::collections::HashMap;
 
-tokio::task_local! {
-    static CURRENT: TraceContext;
-}
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::TraceContextExt;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// The header that carries the trace context, lower-cased as HTTP/2 and gRPC want it.
 pub const TRACEPARENT: &str = "traceparent";
+/// Vendor data that travels with it; forwarded untouched.
+pub const TRACESTATE: &str = "tracestate";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TraceContext {
-    trace_id: [u8; 16],
-    parent_id: [u8; 8],
-    sampled: bool,
+/// The propagation headers of the current span, for an outbound call or message: empty when
+/// there is no span with a trace (no OpenTelemetry layer installed, or outside every span).
+pub fn outbound() -> Vec<(&'static str, String)> {
+    headers_of(&tracing::Span::current())
 }
 
-impl TraceContext {
-    /// Starts a new trace.
-    pub fn new_root() -> Self {
-        Self {
-            trace_id: random_nonzero(),
-            parent_id: random_nonzero(),
-            sampled: true,
-        }
-    }
+/// The `traceparent` of the current span, if it has one.
+pub fn outbound_traceparent() -> Option<String> {
+    outbound()
+        .into_iter()
+        .find_map(|(name, value)| (name == TRACEPARENT).then_some(value))
+}
 
-    /// Parses a `traceparent` header of version 00; anything malformed is `None`, and the
-    /// caller starts a new trace as the specification asks.
-    pub fn parse(header: &str) -> Option<Self> {
-        let mut parts = header.trim().split('-');
-        let version = parts.next()?;
-        let trace_id = parts.next()?;
-        let parent_id = parts.next()?;
-        let flags = parts.next()?;
-        if version != "00" || parts.next().is_some() {
-            return None;
-        }
-        let trace_id: [u8; 16] = decode_hex(trace_id)?;
-        let parent_id: [u8; 8] = decode_hex(parent_id)?;
-        let flags: [u8; 1] = decode_hex(flags)?;
-        if trace_id == [0; 16] || parent_id == [0; 8] {
-            return None;
-        }
-        Some(Self {
-            trace_id,
-            parent_id,
-            sampled: flags[0] & 1 == 1,
-        })
-    }
+/// The propagation headers that make a receiver's span a child of `span`.
+pub fn headers_of(span: &tracing::Span) -> Vec<(&'static str, String)> {
+    let mut carrier = Carrier::default();
+    TraceContextPropagator::new().inject_context(&span.context(), &mut carrier);
+    carrier.0
+}
 
-    /// The context to send on an outbound call made inside this one: same trace, new span.
-    pub fn child(&self) -> Self {
-        Self {
-            parent_id: random_nonzero(),
-            ..*self
-        }
+/// Makes `span` (not yet entered) a child of the remote context that `header` finds, and records
+/// its trace id in the span's `trace_id` field (when it declares one) so log lines carry it.
+/// A missing or malformed context leaves `span` the root of a new trace, as the specification
+/// asks.
+pub fn continue_remote<F>(span: &tracing::Span, header: F)
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let remote = TraceContextPropagator::new().extract(&Found::from(header));
+    if remote.span().span_context().is_valid() {
+        // Fails only without the OpenTelemetry layer, when there is no trace to continue anyway.
+        let _ = span.set_parent(remote);
     }
+    record_trace_id(span);
+}
 
-    pub fn trace_id(&self) -> String {
-        encode_hex(&self.trace_id)
+/// Continues the context stored as a `traceparent` value (an outbox row, an in-process message).
+pub fn continue_traceparent(span: &tracing::Span, traceparent: Option<&str>) {
+    continue_remote(span, |name| {
+        (name == TRACEPARENT)
+            .then_some(traceparent)
+            .flatten()
+            .map(str::to_owned)
+    });
+}
+
+/// Writes the trace id of `span` into its `trace_id` field, for spans that start a unit of work
+/// in this process; children inherit it in the log lines through the span list.
+pub fn record_trace_id(span: &tracing::Span) {
+    if let Some(id) = trace_id_of(span) {
+        span.record("trace_id", id.as_str());
     }
+}
 
-    pub fn to_header(&self) -> String {
-        format!(
-            "00-{}-{}-{:02x}",
-            encode_hex(&self.trace_id),
-            encode_hex(&self.parent_id),
-            u8::from(self.sampled)
+/// The trace id of `span` in lower-case hex, if it belongs to a trace.
+pub fn trace_id_of(span: &tracing::Span) -> Option<String> {
+    let context = span.context();
+    let span_context = context.span().span_context().clone();
+    span_context
+        .is_valid()
+        .then(|| span_context.trace_id().to_string())
+}
+
+/// The trace id of the current span, if any.
+pub fn current_trace_id() -> Option<String> {
+    trace_id_of(&tracing::Span::current())
+}
+
+#[derive(Default)]
+struct Carrier(Vec<(&'static str, String)>);
+
+impl Injector for Carrier {
+    fn set(&mut self, key: &str, value: String) {
+        // The propagator only writes the two W3C names; anything else would be a new field.
+        let name = match key {
+            TRACEPARENT => TRACEPARENT,
+            TRACESTATE => TRACESTATE,
+            _ => return,
+        };
+        self.0.push((name, value));
+    }
+}
+
+/// The two W3C headers read once from the caller's carrier, so the propagator can borrow them.
+struct Found(HashMap<&'static str, String>);
+
+impl Found {
+    fn from<F: Fn(&str) -> Option<String>>(header: F) -> Self {
+        Self(
+            [TRACEPARENT, TRACESTATE]
+                .into_iter()
+                .filter_map(|name| header(name).map(|value| (name, value)))
+                .collect(),
         )
     }
-
-    /// Runs `future` with this context as the current one.
-    pub async fn scope<F: Future>(self, future: F) -> F::Output {
-        CURRENT.scope(self, future).await
-    }
-
-    /// The context of the request being served by this task, if any.
-    pub fn current() -> Option<Self> {
-        CURRENT.try_with(|ctx| *ctx).ok()
-    }
-
-    /// The `traceparent` value an outbound call should carry: a child of the current context,
-    /// or a new root when the call is not made on behalf of a request (a background worker).
-    pub fn outbound_header() -> String {
-        Self::current()
-            .map_or_else(Self::new_root, |ctx| ctx.child())
-            .to_header()
-    }
 }
 
-fn random_nonzero<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    loop {
-        // The OS random source failing is unrecoverable for ids; fall back to a time-based
-        // value rather than panic, since a trace id only has to be unlikely to collide.
-        if getrandom::fill(&mut bytes).is_err() {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(1);
-            for (i, b) in bytes.iter_mut().enumerate() {
-                *b = (nanos >> ((i % 16) * 8)) as u8;
-            }
-        }
-        if bytes.iter().any(|b| *b != 0) {
-            return bytes;
-        }
+impl Extractor for Found {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
     }
-}
 
-fn decode_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    if text.len() != N * 2
-        || !text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return None;
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().copied().collect()
     }
-    let mut out = [0u8; N];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[i * 2..i * 2 + 2], 16).ok()?;
-    }
-    Some(out)
-}
-
-fn encode_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]
 mod tests {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::layer::SubscriberExt;
+
     use super::*;
 
     const EXAMPLE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-    #[test]
-    fn a_valid_header_round_trips() {
-        let ctx = TraceContext::parse(EXAMPLE).expect("valid");
-        assert_eq!(ctx.to_header(), EXAMPLE);
-        assert_eq!(ctx.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    fn with_layer(test: impl FnOnce()) {
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, test);
     }
 
     #[test]
-    fn malformed_headers_are_rejected() {
-        for bad in [
-            "",
-            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e47-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
-        ] {
-            assert!(TraceContext::parse(bad).is_none(), "{bad}");
-        }
+    fn a_valid_context_is_continued_by_a_child_span() {
+        with_layer(|| {
+            let span = tracing::info_span!("request");
+            continue_traceparent(&span, Some(EXAMPLE));
+            assert_eq!(
+                trace_id_of(&span).as_deref(),
+                Some("4bf92f3577b34da6a3ce929d0e0e4736")
+            );
+            let sent = span.in_scope(outbound_traceparent).expect("a traceparent");
+            assert!(
+                sent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+                "{sent}"
+            );
+            assert_ne!(
+                sent, EXAMPLE,
+                "the receiver's parent is this span, not the caller"
+            );
+        });
     }
 
     #[test]
-    fn a_child_keeps_the_trace_and_changes_the_span() {
-        let ctx = TraceContext::parse(EXAMPLE).expect("valid");
-        let child = ctx.child();
-        assert_eq!(child.trace_id(), ctx.trace_id());
-        assert_ne!(child.to_header(), ctx.to_header());
+    fn a_malformed_context_starts_a_new_trace() {
+        with_layer(|| {
+            for bad in [
+                "",
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+                "00-4bf92f3577b34da6a3ce929d0e0e47-00f067aa0ba902b7-01",
+            ] {
+                let span = tracing::info_span!("request");
+                continue_traceparent(&span, Some(bad));
+                let id = trace_id_of(&span).expect("a new trace");
+                assert_ne!(id, "4bf92f3577b34da6a3ce929d0e0e4736", "{bad}");
+            }
+        });
     }
 
-    #[tokio::test]
-    async fn outbound_calls_inside_a_scope_continue_its_trace() {
-        let ctx = TraceContext::parse(EXAMPLE).expect("valid");
-        let header = ctx.scope(async { TraceContext::outbound_header() }).await;
-        assert!(header.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
-        let outside = TraceContext::outbound_header();
-        assert!(!outside.contains("4bf92f3577b34da6a3ce929d0e0e4736"));
+    #[test]
+    fn outside_every_span_nothing_is_sent() {
+        with_layer(|| assert!(outbound().is_empty()));
     }
 }

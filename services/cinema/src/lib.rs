@@ -253,6 +253,7 @@ pub async fn start(
             ServiceCredential::new(&service_token),
             api::grpc_auth::require_credential,
         ));
+    let grpc = boxoffice_http::layers::with_grpc_span("cinema", grpc);
     tasks.push((
         "grpc server",
         spawn_stopping(

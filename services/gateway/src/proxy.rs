@@ -11,8 +11,7 @@ use axum::http::{StatusCode, Uri, Version};
 use axum::response::Response;
 use boxoffice_auth::Caller;
 use boxoffice_http::CancellationToken;
-use boxoffice_telemetry::TraceContext;
-use boxoffice_telemetry::trace_context::TRACEPARENT;
+use boxoffice_telemetry::trace_context;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use hyper_util::client::legacy::Client;
@@ -152,8 +151,13 @@ impl Proxy {
             headers::set_identity(&mut headers, caller);
         }
         origin.apply(&mut headers, host);
-        if let Ok(traceparent) = HeaderValue::from_str(&TraceContext::outbound_header()) {
-            headers.insert(TRACEPARENT, traceparent);
+        // The upstream continues the gateway's request span, not the caller's.
+        headers.remove(trace_context::TRACEPARENT);
+        headers.remove(trace_context::TRACESTATE);
+        for (name, value) in trace_context::outbound() {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
         }
         if let Some(protocol) = upgrade {
             headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));

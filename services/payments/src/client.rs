@@ -1,8 +1,7 @@
 //! A typed client for the payments API, for the booking service.
 
 use boxoffice_config::Secret;
-use boxoffice_telemetry::TraceContext;
-use boxoffice_telemetry::trace_context::TRACEPARENT;
+use boxoffice_telemetry::trace_context;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -132,11 +131,11 @@ impl PaymentsClient {
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<(T, bool), ClientError> {
-        let response = builder
-            .bearer_auth(self.token.expose())
-            .header(TRACEPARENT, TraceContext::outbound_header())
-            .send()
-            .await?;
+        let mut builder = builder.bearer_auth(self.token.expose());
+        for (name, value) in trace_context::outbound() {
+            builder = builder.header(name, value);
+        }
+        let response = builder.send().await?;
         let status = response.status();
         let replayed = response.headers().contains_key(IDEMPOTENT_REPLAYED);
         if status.is_success() {

@@ -285,7 +285,8 @@ async fn the_client_sends_the_credential_the_key_and_the_trace_context() {
     use std::sync::{Arc, Mutex};
 
     use axum::http::HeaderMap;
-    use boxoffice_telemetry::TraceContext;
+    use boxoffice_telemetry::trace_context;
+    use tracing::Instrument;
 
     // A stand-in server that records the headers of the one request it gets.
     let seen: Arc<Mutex<Option<HeaderMap>>> = Arc::default();
@@ -309,10 +310,15 @@ async fn the_client_sends_the_credential_the_key_and_the_trace_context() {
 
     let client =
         PaymentsClient::new(format!("http://{addr}/"), Secret::new(TOKEN)).expect("client");
-    let trace = TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-        .expect("trace");
-    trace
-        .scope(client.refund(Uuid::nil(), "refund-key-1", &CreateRefund::default()))
+    boxoffice_telemetry::init_for_tests();
+    let span = tracing::info_span!("caller");
+    trace_context::continue_traceparent(
+        &span,
+        Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+    );
+    client
+        .refund(Uuid::nil(), "refund-key-1", &CreateRefund::default())
+        .instrument(span)
         .await
         .expect("refund");
 

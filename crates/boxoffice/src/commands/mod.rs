@@ -7,7 +7,7 @@ mod services;
 mod users;
 
 use boxoffice_http::CancellationToken;
-use boxoffice_telemetry::LogFormat;
+use boxoffice_telemetry::{LogFormat, TelemetrySettings};
 
 use crate::cli::{Cli, Command};
 use crate::settings::Settings;
@@ -28,7 +28,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let format = LogFormat::parse(&settings.log_format)
         .ok_or_else(|| anyhow::anyhow!("log_format must be auto, pretty or json"))?;
-    boxoffice_telemetry::init_logging(format, "info,sqlx=warn");
+    let telemetry = boxoffice_telemetry::init(&TelemetrySettings {
+        service: cli.command.service_name(),
+        otlp_endpoint: settings.otlp_endpoint.as_deref(),
+        log_format: format,
+        default_filter: "info,sqlx=warn",
+    })?;
+    let outcome = run_command(cli, settings).await;
+    telemetry.shutdown().await;
+    outcome
+}
+
+async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command {
         Command::All { demo } => all::run(settings, demo).await,
         Command::Users(users) => users::run(settings, users.action).await,

@@ -5,4 +5,5 @@
 
 pub mod cluster;
 pub mod journey;
+pub mod otlp;
 pub mod ws;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use boxoffice_outbox::EventEnvelope;
-use boxoffice_telemetry::TraceContext;
+use boxoffice_telemetry::trace_context;
 use futures::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{
@@ -210,12 +210,9 @@ async fn process(
             None,
         ),
         Ok(event) => {
-            let trace = headers::get_string(headers, headers::TRACEPARENT_HEADER)
-                .and_then(|h| TraceContext::parse(&h))
-                .unwrap_or_else(TraceContext::new_root);
-            let span = tracing::info_span!("event", queue = %queue, event_id = %event.id,
-                event_type = %event.event_type, attempt, trace_id = %trace.trace_id());
-            let outcome = trace.scope(handler.handle(&event)).instrument(span).await;
+            let span = crate::consume_span(&queue, &event, attempt);
+            trace_context::continue_remote(&span, |name| headers::get_string(headers, name));
+            let outcome = handler.handle(&event).instrument(span).await;
             let last_error = outcome.as_ref().err().map(ToString::to_string);
             (
                 disposition(outcome, attempt, &subscription.retry),

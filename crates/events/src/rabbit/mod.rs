@@ -17,12 +17,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use boxoffice_outbox::EventEnvelope;
-use boxoffice_telemetry::TraceContext;
+use boxoffice_telemetry::trace_context;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::bus::{BusError, ConsumerHandle, EventBus, EventHandler, Subscription};
 
@@ -104,6 +105,18 @@ impl RabbitBus {
     }
 
     async fn publish_on(&self, channel: &Channel, event: &EventEnvelope) -> Result<(), BusError> {
+        let span = crate::publish_span(event);
+        self.publish_in(channel, event, &span)
+            .instrument(span.clone())
+            .await
+    }
+
+    async fn publish_in(
+        &self,
+        channel: &Channel,
+        event: &EventEnvelope,
+        span: &tracing::Span,
+    ) -> Result<(), BusError> {
         let body = serde_json::to_vec(event)?;
         let confirm = channel
             .basic_publish(
@@ -111,7 +124,7 @@ impl RabbitBus {
                 event.event_type.as_str().into(),
                 BasicPublishOptions::default(),
                 &body,
-                properties_for(event),
+                properties_for(event, span),
             )
             .await?;
         let confirmation = tokio::time::timeout(CONFIRM_TIMEOUT, confirm)
@@ -128,14 +141,13 @@ impl RabbitBus {
     }
 }
 
-/// Persistent, with the event id as message id and the current trace context as `traceparent`.
-fn properties_for(event: &EventEnvelope) -> BasicProperties {
+/// Persistent, with the event id as message id and the publish span's trace context as
+/// `traceparent` (and `tracestate`), so the consumer's span is its child.
+fn properties_for(event: &EventEnvelope, span: &tracing::Span) -> BasicProperties {
     let mut headers = FieldTable::default();
-    headers::set_string(
-        &mut headers,
-        TRACEPARENT_HEADER,
-        &TraceContext::outbound_header(),
-    );
+    for (name, value) in trace_context::headers_of(span) {
+        headers::set_string(&mut headers, name, &value);
+    }
     BasicProperties::default()
         .with_delivery_mode(2)
         .with_content_type("application/json".into())

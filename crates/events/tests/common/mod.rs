@@ -11,8 +11,9 @@ use boxoffice_events::payloads::{EventPayload, UserRegistered};
 use boxoffice_events::{
     EventBus, EventEnvelope, EventHandler, HandleError, RetryPolicy, Subscription,
 };
-use boxoffice_telemetry::TraceContext;
+use boxoffice_telemetry::trace_context;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// Records every call; fails the events whose recipient starts with `fail`.
@@ -48,7 +49,7 @@ impl Recorder {
 #[async_trait]
 impl EventHandler for Recorder {
     async fn handle(&self, event: &EventEnvelope) -> Result<(), HandleError> {
-        let trace = TraceContext::current().map(|t| t.trace_id());
+        let trace = trace_context::current_trace_id();
         self.calls.lock().expect("lock").push((event.id, trace));
         let email = event
             .data
@@ -111,7 +112,8 @@ pub async fn delivers_every_event_with_its_trace(bus: Arc<dyn EventBus>) {
         .subscribe(subscription("contract"), recorder.clone(), shutdown.clone())
         .await
         .expect("subscribe");
-    let trace = TraceContext::new_root();
+    boxoffice_telemetry::init_for_tests();
+    let trace = tracing::info_span!("publisher");
     let events: Vec<EventEnvelope> = (0..20)
         .map(|i| user_event(&format!("u{i}@example.com")))
         .collect();
@@ -123,9 +125,10 @@ pub async fn delivers_every_event_with_its_trace(bus: Arc<dyn EventBus>) {
             let bus = bus.clone();
             let recorder = recorder.clone();
             let first = events[0].clone();
+            let trace = trace.clone();
             async move {
                 if recorder.calls_for(first.id) == 0 {
-                    let _ = trace.scope(bus.publish(&first)).await;
+                    let _ = bus.publish(&first).instrument(trace).await;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 recorder.calls_for(first.id) > 0
@@ -133,15 +136,19 @@ pub async fn delivers_every_event_with_its_trace(bus: Arc<dyn EventBus>) {
         },
     )
     .await;
-    trace
-        .scope(bus.publish_batch(&events[1..]))
+    bus.publish_batch(&events[1..])
+        .instrument(trace.clone())
         .await
         .expect("publish");
     eventually(Duration::from_secs(10), "all events consumed", || async {
         events.iter().all(|e| recorder.calls_for(e.id) >= 1)
     })
     .await;
-    assert_eq!(recorder.trace_of(events[5].id), Some(trace.trace_id()));
+    assert_eq!(
+        recorder.trace_of(events[5].id),
+        trace_context::trace_id_of(&trace)
+    );
+    assert!(trace_context::trace_id_of(&trace).is_some());
     shutdown.cancel();
     consumer.wait().await;
 }

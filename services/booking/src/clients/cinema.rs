@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use boxoffice_proto::cinema::v1 as pb;
 use boxoffice_proto::{CinemaChannel as Channel, Credential};
-use boxoffice_telemetry::TraceContext;
-use boxoffice_telemetry::trace_context::TRACEPARENT;
+use boxoffice_telemetry::trace_context;
 use pb::catalog_client::CatalogClient;
 use pb::seat_inventory_client::SeatInventoryClient;
 use tonic::transport::Endpoint;
@@ -71,10 +70,17 @@ impl From<CallError<Status>> for CinemaError {
 fn request<T>(message: T, timeout: Duration) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.set_timeout(timeout);
-    if let Ok(value) = TraceContext::outbound_header().parse() {
-        request.metadata_mut().insert(TRACEPARENT, value);
-    }
+    with_trace_context(&mut request);
     request
+}
+
+/// Makes the server's span a child of the current one.
+fn with_trace_context<T>(request: &mut tonic::Request<T>) {
+    for (name, value) in trace_context::outbound() {
+        if let Ok(value) = value.parse() {
+            request.metadata_mut().insert(name, value);
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -445,9 +451,7 @@ impl CinemaClient {
         let mut r = tonic::Request::new(pb::WatchSeatMapRequest {
             showtime_id: showtime_id.to_string(),
         });
-        if let Ok(value) = TraceContext::outbound_header().parse() {
-            r.metadata_mut().insert(TRACEPARENT, value);
-        }
+        with_trace_context(&mut r);
         let opened = tokio::time::timeout(self.policy.timeout, client.watch_seat_map(r)).await;
         match opened {
             Ok(Ok(response)) => Ok(response.into_inner()),

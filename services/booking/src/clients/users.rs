@@ -1,8 +1,7 @@
 //! The users service: `GET /api/v1/users/me` with the caller's own token confirms that the
 //! account is still active and tells us where to send the tickets.
 
-use boxoffice_telemetry::TraceContext;
-use boxoffice_telemetry::trace_context::TRACEPARENT;
+use boxoffice_telemetry::trace_context;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -89,13 +88,11 @@ impl UsersClient {
                 true,
                 |e: &Attempt| !matches!(e, Attempt::Status(s) if s.is_client_error()),
                 || async {
-                    let response = self
-                        .http
-                        .get(&url)
-                        .bearer_auth(token)
-                        .header(TRACEPARENT, TraceContext::outbound_header())
-                        .send()
-                        .await?;
+                    let mut request = self.http.get(&url).bearer_auth(token);
+                    for (name, value) in trace_context::outbound() {
+                        request = request.header(name, value);
+                    }
+                    let response = request.send().await?;
                     if !response.status().is_success() {
                         return Err(Attempt::Status(response.status()));
                     }

@@ -22,6 +22,7 @@ pub(crate) fn seat_type_name(value: i32) -> String {
 }
 
 impl Saga {
+    #[tracing::instrument(name = "saga create", skip_all, fields(showtime = showtime_id))]
     pub async fn create(
         &self,
         caller: &Caller,

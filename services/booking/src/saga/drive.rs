@@ -4,6 +4,7 @@
 
 use boxoffice_payments::domain::{PaymentStatus, RefundStatus};
 use chrono::Utc;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::{Lease, Saga, SagaError};
@@ -15,10 +16,27 @@ impl Saga {
     /// Advances `b` until it rests (held, confirmed, closed, failed) or a dependency fails.
     pub(crate) async fn drive(&self, b: &mut Booking, lease: &Lease) -> Result<(), SagaError> {
         loop {
+            if matches!(
+                b.step,
+                SagaStep::Held | SagaStep::Confirmed | SagaStep::Closed | SagaStep::Failed
+            ) {
+                return Ok(());
+            }
+            let span = tracing::info_span!(
+                "saga step",
+                otel.name = %format!("saga {}", b.step.as_str()),
+                booking = %b.id,
+                step = b.step.as_str(),
+            );
+            self.advance(b, lease).instrument(span).await?;
+        }
+    }
+
+    /// Does the one thing the in-flight step `b.step` needs and records the next step.
+    async fn advance(&self, b: &mut Booking, lease: &Lease) -> Result<(), SagaError> {
+        {
             match b.step {
-                SagaStep::Held | SagaStep::Confirmed | SagaStep::Closed | SagaStep::Failed => {
-                    return Ok(());
-                }
+                SagaStep::Held | SagaStep::Confirmed | SagaStep::Closed | SagaStep::Failed => {}
                 SagaStep::Holding => {
                     // Whether the hold exists is unknown: release it (idempotent) and end the
                     // booking, as failed if it never held anything, else as expired.
@@ -80,6 +98,7 @@ impl Saga {
                 }
             }
         }
+        Ok(())
     }
 
     /// A charge whose answer was lost: ask payments what happened to this booking.

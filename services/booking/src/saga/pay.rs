@@ -20,6 +20,7 @@ fn not_payable(b: &Booking) -> SagaError {
 }
 
 impl Saga {
+    #[tracing::instrument(name = "saga pay", skip_all, fields(booking = %id))]
     pub async fn pay(
         &self,
         caller: &Caller,

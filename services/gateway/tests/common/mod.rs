@@ -147,6 +147,8 @@ impl Backends {
     }
 
     pub async fn gateway_with(&self, adjust: impl FnOnce(&mut Settings)) -> TestGateway {
+        // Trace contexts propagate only with the OpenTelemetry layer installed, as in the binary.
+        boxoffice_telemetry::init_for_tests();
         let mut settings = self.settings();
         adjust(&mut settings);
         TestGateway::start(settings, self.keys.verifier()).await
