@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// The envelope every event travels in, as documented in DESIGN.md.
+/// The envelope every event travels in, as documented in docs/api/asyncapi.yaml.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventEnvelope {
     pub id: Uuid,

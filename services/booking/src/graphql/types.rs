@@ -1,5 +1,5 @@
-//! The GraphQL object types of the public contract (DESIGN.md), thin views over the cinema's
-//! protobuf messages and the booking store's records.
+//! The GraphQL object types of the public contract (docs/api/schema.graphql), thin views over
+//! the cinema's protobuf messages and the booking store's records.
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};

@@ -31,6 +31,6 @@ pub async fn database_url(engine: Engine) -> String {
     }
 }
 
-/// Test cards of the simulated processor (DESIGN.md).
+/// Test cards of the simulated processor (README, "API").
 pub const CARD_OK: &str = "4242424242424242";
 pub const CARD_DECLINED: &str = "4000000000000002";

@@ -2,7 +2,7 @@
 //!
 //! It keeps its own state in its own `simproc_*` tables (see migration 0002), so that like a real
 //! bank it remembers every charge when the payments process crashes. Nothing else in the crate
-//! reads those tables. Outcomes follow the test card numbers of DESIGN.md; latency and faults
+//! reads those tables. Outcomes follow the test card numbers in README ("API"); latency and faults
 //! are configurable for benchmarks and fault tests.
 
 use std::time::Duration;
