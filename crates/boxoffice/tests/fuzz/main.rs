@@ -372,8 +372,11 @@ async fn hostile_input_on_every_public_entry_point_gets_a_clear_answer_and_chang
     eprintln!(
         "GraphQL: {clean} of {graphql} answered without errors; REST: {success} of {rest} succeeded"
     );
+    // A generator that stopped producing valid documents would test only the parser. Valid ones
+    // are 4-11 % across seeds (most carry a deliberately broken argument); 2 % leaves room for
+    // unlucky seeds without letting a broken generator through.
     assert!(
-        clean * 20 >= graphql,
+        clean * 50 >= graphql,
         "the documents hardly ever reach a resolver (seed {seed})"
     );
     assert!(
